@@ -1,0 +1,38 @@
+"""SQLModel tables, sessions and queries. Importing this package registers every table."""
+
+from models.audit import AuditEvent
+from models.case import Case, CaseNumberCounter, Contact, ContactTopic
+from models.closure import Closure
+from models.consent import Consent, ConsentAgency
+from models.meeting import Meeting, MeetingAttendee
+from models.outbox import OutboxMessage
+from models.outreach import OutreachActivity, ProgramEnrolment, ProgramProvider
+from models.person import Household, Person
+from models.plan import ExternalPlanRef, MonitoringRecord, Plan, PlanGoal, RoleAssignment
+from models.staff import Agency, Staff
+
+__all__ = [
+    "Agency",
+    "AuditEvent",
+    "Case",
+    "CaseNumberCounter",
+    "Closure",
+    "Consent",
+    "ConsentAgency",
+    "Contact",
+    "ContactTopic",
+    "ExternalPlanRef",
+    "Household",
+    "Meeting",
+    "MeetingAttendee",
+    "MonitoringRecord",
+    "OutboxMessage",
+    "OutreachActivity",
+    "Person",
+    "Plan",
+    "PlanGoal",
+    "ProgramEnrolment",
+    "ProgramProvider",
+    "RoleAssignment",
+    "Staff",
+]

@@ -1,0 +1,107 @@
+"""Cases and their consultation contacts (相談: 相談者区分, 相談方法, 相談内容)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from models.timestamps import utcnow
+
+GENESIS_HASH = "0" * 64
+
+
+class Referrer(StrEnum):
+    """相談者区分."""
+
+    SELF = "self"
+    FAMILY = "family"
+    COMMUNITY = "community"
+    AGENCY = "agency"
+
+
+class ContactMethod(StrEnum):
+    """相談方法."""
+
+    OFFICE_VISIT = "office_visit"
+    PHONE = "phone"
+    HOME_VISIT = "home_visit"
+    OTHER = "other"
+
+
+REFERRER_LABELS_JA: dict[str, str] = {
+    Referrer.SELF: "本人",
+    Referrer.FAMILY: "家族・親族",
+    Referrer.COMMUNITY: "地域",
+    Referrer.AGENCY: "関係機関等",
+}
+CONTACT_METHOD_LABELS_JA: dict[str, str] = {
+    ContactMethod.OFFICE_VISIT: "来所",
+    ContactMethod.PHONE: "電話",
+    ContactMethod.HOME_VISIT: "訪問",
+    ContactMethod.OTHER: "その他",
+}
+
+_version = sa.Column("version", sa.Integer, nullable=False)
+
+
+class Case(SQLModel, table=True):
+    """One person's case. `version` counts the case's audit events (optimistic locking)."""
+
+    __mapper_args__ = {"version_id_col": _version}
+    __table_args__ = (
+        sa.UniqueConstraint("fiscal_year", "serial", name="uq_case_fiscal_year_serial"),
+        sa.Index("ix_case_stage_coordinator", "stage", "coordinator_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(unique=True, max_length=20)
+    fiscal_year: int
+    serial: int
+    person_id: int = Field(foreign_key="person.id", index=True)
+    stage: str = Field(max_length=64, index=True)
+    episode: int = 1
+    version: int = Field(default=1, sa_column=_version)
+    audit_head: str = Field(default=GENESIS_HASH, max_length=64)
+    coordinator_id: int | None = Field(default=None, foreign_key="staff.id")
+    desk_id: int | None = Field(default=None, foreign_key="agency.id")
+    opened_on: dt.date
+    closed_on: dt.date | None = None
+    next_monitoring_on: dt.date | None = Field(default=None, index=True)
+    overdue: bool = False
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class CaseNumberCounter(SQLModel, table=True):
+    """The last serial handed out per 年度, so numbers like R7-0001 never repeat."""
+
+    __tablename__ = "case_number_counter"
+
+    fiscal_year: int = Field(primary_key=True)
+    last_serial: int = 0
+
+
+class Contact(SQLModel, table=True):
+    """One consultation contact (相談延件数 counts these); the first one is the intake."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    contacted_on: dt.date = Field(index=True)
+    desk_id: int | None = Field(default=None, foreign_key="agency.id")
+    referrer: str = Field(max_length=32)
+    method: str = Field(max_length=32)
+    staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    note: str = ""
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class ContactTopic(SQLModel, table=True):
+    """相談内容: several per contact."""
+
+    __tablename__ = "contact_topic"
+
+    contact_id: int = Field(foreign_key="contact.id", primary_key=True)
+    topic: str = Field(max_length=64, primary_key=True)

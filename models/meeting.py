@@ -1,0 +1,31 @@
+"""支援会議 and 重層的支援会議: date, attendees (with 守秘義務 acknowledgement), decisions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlmodel import Field, SQLModel
+
+from models.timestamps import utcnow
+
+
+class Meeting(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    kind: str = Field(max_length=32, index=True)
+    held_on: dt.date = Field(index=True)
+    title: str = ""
+    decisions: str = ""
+    recorded_by: int = Field(foreign_key="staff.id")
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class MeetingAttendee(SQLModel, table=True):
+    __tablename__ = "meeting_attendee"
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    name: str = Field(max_length=200)
+    agency_id: int | None = Field(default=None, foreign_key="agency.id")
+    staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    confidentiality_acknowledged: bool = False

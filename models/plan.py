@@ -1,0 +1,85 @@
+"""支援プラン: versions, goals, 役割分担, links to other fields' plans; monitoring records."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from sqlmodel import Field, SQLModel
+
+from models.timestamps import utcnow
+
+
+class PlanStatus(StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+    SUPERSEDED = "superseded"
+
+
+PLAN_STATUS_LABELS_JA: dict[str, str] = {
+    PlanStatus.DRAFT: "承認待ち",
+    PlanStatus.APPROVED: "承認済み",
+    PlanStatus.SUPERSEDED: "改訂済み",
+}
+
+
+class Plan(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    episode: int = 1
+    version: int
+    status: str = Field(max_length=16, index=True)
+    author_id: int = Field(foreign_key="staff.id")
+    drafted_on: dt.date
+    household_goal: str = ""
+    monitoring_interval_days: int
+    approved_by: int | None = Field(default=None, foreign_key="staff.id")
+    approved_on: dt.date | None = Field(default=None, index=True)
+    meeting_id: int | None = Field(default=None, foreign_key="meeting.id")
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class PlanGoal(SQLModel, table=True):
+    __tablename__ = "plan_goal"
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    problem: str = ""
+    goal: str
+
+
+class RoleAssignment(SQLModel, table=True):
+    """役割分担: what each agency does; one of them is the lead (主担当)."""
+
+    __tablename__ = "role_assignment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    agency_id: int = Field(foreign_key="agency.id")
+    role: str
+    is_lead: bool = False
+
+
+class ExternalPlanRef(SQLModel, table=True):
+    """既存プラン: a plan another field already holds (ケアプラン, サービス等利用計画 …)."""
+
+    __tablename__ = "external_plan_ref"
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    kind: str = Field(max_length=100)
+    agency_id: int | None = Field(default=None, foreign_key="agency.id")
+    note: str = ""
+
+
+class MonitoringRecord(SQLModel, table=True):
+    __tablename__ = "monitoring_record"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    plan_id: int = Field(foreign_key="plan.id")
+    held_on: dt.date
+    summary: str
+    next_on: dt.date
+    recorded_by: int = Field(foreign_key="staff.id")
+    created_at: dt.datetime = Field(default_factory=utcnow)

@@ -1,0 +1,437 @@
+"""The case service: the one place that changes a case.
+
+Every action — a lifecycle trigger (`fire`) or a record that leaves the stage as it is
+(`add_contact`, `give_consent`, …) — checks the actor's permission, validates its input,
+asks the lifecycle machine, writes its records, the stage, an audit event and an outbox
+message, and commits: all of it, or nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import pendulum
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from models import (
+    Agency,
+    Case,
+    Consent,
+    ConsentAgency,
+    Household,
+    OutreachActivity,
+    Person,
+    ProgramEnrolment,
+    ProgramProvider,
+    Staff,
+)
+from models.audit import event_hash
+from models.case import GENESIS_HASH
+from models.outreach import Program
+from models.timestamps import utcnow
+from states import LifecycleMachine, Role
+from states.guards import Actor
+from yorisoi.errors import (
+    GuardFailed,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    TriggerNotAllowed,
+    VersionConflict,
+)
+from yorisoi.jpdates import fiscal_year, fiscal_year_short, today_tokyo
+from yorisoi.service import effects
+from yorisoi.service import inputs as i
+from yorisoi.service.facts import DbCaseFacts
+from yorisoi.service.journal import AppendedEvent, append_event, load_head, write_event_rows
+from yorisoi.service.numbering import next_serial
+from yorisoi.settings import get_settings
+
+_ACTION_DATE_FIELDS = ("held_on", "drafted_on", "approved_on", "proposed_on", "decided_on", "withdrawn_on")
+
+_STAFF_ROLES = frozenset({Role.COORDINATOR, Role.SUPERVISOR})
+
+
+@dataclass(frozen=True, slots=True)
+class Fired:
+    """What an action did: the case, its stage before and after, its new version."""
+
+    case_id: int
+    number: str
+    action: str
+    from_stage: str
+    to_stage: str
+    version: int
+
+    @classmethod
+    def of(cls, event: AppendedEvent) -> Fired:
+        return cls(event.case_id, event.number, event.action, event.from_stage, event.to_stage, event.seq)
+
+
+@contextmanager
+def _transaction(session: Session) -> Iterator[None]:
+    try:
+        yield
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise VersionConflict(
+            "同時に行われた別の更新と競合しました。やり直してください。",
+            "This change collided with a concurrent one; try again.",
+        ) from exc
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def _require_active(actor: Staff) -> None:
+    if not actor.active:
+        raise PermissionDenied(
+            f"{actor.name} さんのアカウントは無効です。", f"{actor.login}'s account is deactivated."
+        )
+
+
+def _require_roles(actor: Staff, roles: frozenset[str], what: str) -> None:
+    _require_active(actor)
+    if not roles & set(actor.roles):
+        raise PermissionDenied(
+            f"{actor.name} さんには「{what}」の権限がありません（必要な役割: {', '.join(sorted(roles))}）。",
+            f"{actor.login} may not {what} (needs one of: {', '.join(sorted(roles))}).",
+        )
+
+
+def fire(
+    *,
+    session: Session,
+    case_id: int,
+    trigger: str,
+    actor: Staff,
+    machine: LifecycleMachine,
+    expected_version: int | None = None,
+    **data: Any,
+) -> Fired:
+    """Apply lifecycle `trigger` to a case as `actor`, in one transaction."""
+    with _transaction(session):
+        head = load_head(session, case_id)
+        lifecycle = machine.lifecycle
+        definition = lifecycle.triggers.get(trigger)
+        if definition is None:
+            known = ", ".join(sorted(lifecycle.triggers))
+            raise InvalidInput(
+                f"不明な操作です: {trigger}（使える操作: {known}）",
+                f"Unknown action {trigger!r}; known actions: {known}.",
+            )
+        allowed = machine.triggers_from(head.stage)
+        if trigger not in allowed:
+            stage = lifecycle.stage_label(head.stage)
+            labels = "、".join(lifecycle.triggers[t].ja for t in allowed) or "なし"
+            raise TriggerNotAllowed(
+                f"「{stage}」の段階では「{definition.ja}」はできません。できる操作: {labels}",
+                f"'{trigger}' is not allowed from stage '{head.stage}'; allowed: "
+                f"{', '.join(allowed) or 'none'}.",
+                allowed,
+            )
+        _require_roles(actor, definition.roles, definition.ja)
+        if expected_version is not None and expected_version != head.version:
+            raise VersionConflict(
+                f"ケース {head.number} は表示後に更新されています（版 {expected_version} → "
+                f"{head.version}）。最新の状態を確認してください。",
+                f"Case {head.number} changed since version {expected_version} "
+                f"(now {head.version}); reload it.",
+            )
+        parsed = i.parse_input(i.TRIGGER_INPUTS.get(trigger, i.NoteInput), data, trigger)
+        today = next((getattr(parsed, f) for f in _ACTION_DATE_FIELDS if hasattr(parsed, f)), today_tokyo())
+        assert actor.id is not None
+        facts = DbCaseFacts(
+            session,
+            case_id=head.id,
+            episode=head.episode,
+            actor=Actor(actor.id, frozenset(actor.roles)),
+            today=today,
+        )
+        outcome = machine.attempt(
+            head.stage, trigger, facts, effects.guard_data(trigger, session, head, parsed)
+        )
+        if not outcome.accepted:
+            raise GuardFailed(outcome.refusals)
+        effect = effects.apply(
+            trigger, effects.Action(session, head, actor, parsed, lifecycle, outcome.stage)
+        )
+        event = append_event(
+            session,
+            head,
+            action=trigger,
+            to_stage=outcome.stage,
+            actor_id=actor.id,
+            payload=effect.payload,
+            case_updates=effect.case_updates,
+        )
+    return Fired.of(event)
+
+
+def _record(
+    session: Session,
+    case_id: int,
+    actor: Staff,
+    action: str,
+    payload: dict[str, Any],
+    machine: LifecycleMachine,
+    *,
+    open_only: bool = True,
+    case_updates: dict[str, Any] | None = None,
+) -> AppendedEvent:
+    """Append a recorded-only action (no stage change) to a case's history."""
+    head = load_head(session, case_id)
+    if open_only and head.stage in machine.lifecycle.final_stages:
+        raise TriggerNotAllowed(
+            f"ケース {head.number} は終結しています。再開してから記録してください。",
+            f"Case {head.number} is closed; reopen it first.",
+            ("reopen",),
+        )
+    assert actor.id is not None
+    return append_event(
+        session,
+        head,
+        action=action,
+        to_stage=head.stage,
+        actor_id=actor.id,
+        payload=payload,
+        case_updates=case_updates,
+    )
+
+
+def open_case(*, session: Session, actor: Staff, machine: LifecycleMachine, **data: Any) -> Fired:
+    """受付: create the person (and household), the case with its number, the first contact."""
+    _require_roles(actor, _STAFF_ROLES, "ケースの受付")
+    parsed = i.parse_input(i.OpenCaseInput, data, "open_case")
+    with _transaction(session):
+        _check_contact(session, parsed.contact)
+        if parsed.coordinator_id is not None:
+            _staff_with_role(session, parsed.coordinator_id, Role.COORDINATOR)
+        household_id = parsed.person.household_id
+        if household_id is None:
+            household = Household(address=parsed.person.address, dv_protected=parsed.person.dv_protected)
+            session.add(household)
+            session.flush()
+            household_id = household.id
+        elif session.get(Household, household_id) is None:
+            raise NotFound(f"世帯 {household_id} は存在しません。", f"No household {household_id}.")
+        person = Person(
+            household_id=household_id,
+            name=parsed.person.name,
+            kana=parsed.person.kana,
+            birth_date=parsed.person.birth_date,
+        )
+        session.add(person)
+        session.flush()
+        opened_on = parsed.contact.contacted_on
+        fy = fiscal_year(opened_on)
+        serial = next_serial(session, fy)
+        assert person.id is not None and actor.id is not None
+        case = Case(
+            number=f"{fiscal_year_short(fy)}-{serial:04d}",
+            fiscal_year=fy,
+            serial=serial,
+            person_id=person.id,
+            stage=machine.lifecycle.initial,
+            episode=1,
+            coordinator_id=parsed.coordinator_id or actor.id,
+            desk_id=parsed.contact.desk_id,
+            opened_on=opened_on,
+        )
+        session.add(case)
+        session.flush()
+        assert case.id is not None
+        contact_id = effects.add_contact_rows(session, case.id, actor.id, parsed.contact)
+        moment = utcnow()
+        payload = {"contact_id": contact_id, "person_id": person.id}
+        digest = event_hash(
+            prev_hash=GENESIS_HASH,
+            case_id=case.id,
+            seq=1,
+            episode=1,
+            action="open_case",
+            from_stage="",
+            to_stage=case.stage,
+            actor_id=actor.id,
+            occurred_at=moment,
+            payload=payload,
+        )
+        # Core UPDATE: the ORM would bump `version`, which counts audit events.
+        session.execute(update(Case).where(col(Case.id) == case.id).values(audit_head=digest))
+        write_event_rows(
+            session,
+            case_id=case.id,
+            number=case.number,
+            seq=1,
+            episode=1,
+            action="open_case",
+            from_stage="",
+            to_stage=case.stage,
+            actor_id=actor.id,
+            occurred_at=moment,
+            payload=payload,
+            prev_hash=GENESIS_HASH,
+            digest=digest,
+        )
+    return Fired(case.id, case.number, "open_case", "", case.stage, case.version)
+
+
+def add_contact(
+    *, session: Session, case_id: int, actor: Staff, machine: LifecycleMachine, **data: Any
+) -> Fired:
+    """Record another consultation contact (相談延件数), also after closure (アフターフォロー)."""
+    _require_roles(actor, _STAFF_ROLES, "相談の記録")
+    parsed = i.parse_input(i.ContactInput, data, "add_contact")
+    with _transaction(session):
+        _check_contact(session, parsed)
+        contact_id = effects.add_contact_rows(session, case_id, actor.id, parsed)
+        event = _record(
+            session, case_id, actor, "add_contact", {"contact_id": contact_id}, machine, open_only=False
+        )
+    return Fired.of(event)
+
+
+def give_consent(
+    *, session: Session, case_id: int, actor: Staff, machine: LifecycleMachine, **data: Any
+) -> Fired:
+    """本人同意: record the person's consent and the agencies it covers."""
+    _require_roles(actor, _STAFF_ROLES, "本人同意の記録")
+    parsed = i.parse_input(i.ConsentInput, data, "give_consent")
+    with _transaction(session):
+        load_head(session, case_id)
+        effects.agency_refs(session, parsed.agency_ids)
+        active = session.exec(
+            select(Consent).where(Consent.case_id == case_id, col(Consent.withdrawn_on).is_(None))
+        ).all()
+        for old in active:  # a new consent replaces the previous one
+            old.withdrawn_on = parsed.given_on
+            old.withdrawn_by = actor.id
+        consent = Consent(
+            case_id=case_id,
+            given_on=parsed.given_on,
+            method=parsed.method,
+            recorded_by=actor.id,
+            note=parsed.note,
+        )
+        session.add(consent)
+        session.flush()
+        session.add_all(
+            ConsentAgency(consent_id=consent.id, agency_id=a) for a in dict.fromkeys(parsed.agency_ids)
+        )
+        event = _record(
+            session,
+            case_id,
+            actor,
+            "give_consent",
+            {
+                "consent_id": consent.id,
+                "agency_ids": sorted(set(parsed.agency_ids)),
+                "replaced": [c.id for c in active],
+            },
+            machine,
+        )
+    return Fired.of(event)
+
+
+def log_outreach(
+    *, session: Session, case_id: int, actor: Staff, machine: LifecycleMachine, **data: Any
+) -> Fired:
+    """アウトリーチ: a home visit or attendance at a local meeting for this case."""
+    _require_roles(actor, _STAFF_ROLES, "アウトリーチの記録")
+    parsed = i.parse_input(i.OutreachInput, data, "log_outreach")
+    with _transaction(session):
+        load_head(session, case_id)
+        activity = OutreachActivity(
+            case_id=case_id, kind=parsed.kind, done_on=parsed.done_on, staff_id=actor.id, note=parsed.note
+        )
+        session.add(activity)
+        session.flush()
+        event = _record(
+            session,
+            case_id,
+            actor,
+            "log_outreach",
+            {"outreach_id": activity.id, "kind": parsed.kind},
+            machine,
+        )
+    return Fired.of(event)
+
+
+def enrol_in_program(
+    *, session: Session, case_id: int, actor: Staff, machine: LifecycleMachine, **data: Any
+) -> Fired:
+    """参加支援: enrol the person with a registered provider (短期宿泊 at most one month)."""
+    _require_roles(actor, _STAFF_ROLES, "参加支援の登録")
+    parsed = i.parse_input(i.EnrolmentInput, data, "enrol_in_program")
+    with _transaction(session):
+        load_head(session, case_id)
+        provider = session.get(ProgramProvider, parsed.provider_id)
+        if provider is None:
+            raise NotFound(
+                f"登録事業所 {parsed.provider_id} は存在しません。",
+                f"No registered provider {parsed.provider_id}.",
+            )
+        if parsed.end_on < parsed.start_on:
+            raise InvalidInput("終了日が開始日より前です。", "The end date is before the start date.")
+        if provider.program == Program.SHORT_STAY and parsed.end_on > _one_month_after(parsed.start_on):
+            raise InvalidInput(
+                f"短期宿泊場所提供事業の利用は1か月以内です（{parsed.start_on} からは "
+                f"{_one_month_after(parsed.start_on)} まで）。",
+                "A short stay (短期宿泊) may last at most one month "
+                f"(from {parsed.start_on}: until {_one_month_after(parsed.start_on)}).",
+            )
+        enrolment = ProgramEnrolment(
+            case_id=case_id,
+            provider_id=provider.id,
+            program=provider.program,
+            start_on=parsed.start_on,
+            end_on=parsed.end_on,
+        )
+        session.add(enrolment)
+        session.flush()
+        event = _record(
+            session,
+            case_id,
+            actor,
+            "enrol_in_program",
+            {"enrolment_id": enrolment.id, "program": provider.program},
+            machine,
+        )
+    return Fired.of(event)
+
+
+def _one_month_after(day: dt.date) -> dt.date:
+    return pendulum.Date(day.year, day.month, day.day).add(months=1)
+
+
+def _check_contact(session: Session, contact: i.ContactInput) -> None:
+    topics = get_settings().topics()
+    unknown = [t for t in contact.topics if t not in topics]
+    if unknown:
+        raise InvalidInput(
+            f"不明な相談内容です: {unknown}（使える相談内容: {', '.join(topics)}）",
+            f"Unknown topic(s) {unknown}; known: {', '.join(topics)}.",
+        )
+    if contact.desk_id is not None:
+        desk = session.get(Agency, contact.desk_id)
+        if desk is None or not desk.is_desk:
+            raise InvalidInput(
+                f"受付窓口 {contact.desk_id} は登録されていません。",
+                f"{contact.desk_id} is not a registered desk.",
+            )
+
+
+def _staff_with_role(session: Session, staff_id: int, role: str) -> Staff:
+    staff = session.get(Staff, staff_id)
+    if staff is None or role not in staff.roles:
+        raise InvalidInput(
+            f"職員 {staff_id} は {role} ではありません。", f"Staff {staff_id} is not a {role}."
+        )
+    return staff

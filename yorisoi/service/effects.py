@@ -1,0 +1,387 @@
+"""What each trigger writes besides the stage: meetings, plans, monitoring, closures.
+
+Each trigger has two steps. `guard_data` turns the validated input into what the guards
+read (agencies resolved to names, unknown ids refused). `apply` runs only after the machine
+accepted the transition, inside the same transaction, and returns the audit payload and the
+case columns to update. A trigger from a municipality's own lifecycle with no entry here
+simply changes the stage.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from models import (
+    Agency,
+    Closure,
+    Consent,
+    Contact,
+    ContactTopic,
+    ExternalPlanRef,
+    Meeting,
+    MeetingAttendee,
+    MonitoringRecord,
+    Plan,
+    PlanGoal,
+    RoleAssignment,
+    Staff,
+)
+from models.closure import ClosureStatus
+from models.plan import PlanStatus
+from states import Lifecycle, MeetingKind
+from states.guards import AgencyRef, Attendee
+from yorisoi.errors import InvalidInput
+from yorisoi.service import inputs as i
+from yorisoi.service.journal import CaseHead
+
+
+@dataclass
+class Action:
+    """One accepted action, as `apply` functions see it."""
+
+    session: Session
+    head: CaseHead
+    actor: Staff
+    data: Any
+    lifecycle: Lifecycle
+    to_stage: str
+
+
+@dataclass
+class Effect:
+    payload: dict[str, Any] = field(default_factory=dict)
+    case_updates: dict[str, Any] = field(default_factory=dict)
+
+
+def agency_refs(session: Session, ids: Iterable[int]) -> dict[int, AgencyRef]:
+    """Resolve agency ids to names; refuse unknown ones."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    found = {
+        a_id: AgencyRef(a_id, name)
+        for a_id, name in session.exec(select(Agency.id, Agency.name).where(col(Agency.id).in_(wanted))).all()
+        if a_id is not None
+    }
+    missing = sorted(wanted - set(found))
+    if missing:
+        raise InvalidInput(f"登録されていない関係機関です: {missing}", f"Unknown agency id(s): {missing}")
+    return found
+
+
+def add_contact_rows(session: Session, case_id: int, actor_id: int | None, contact: i.ContactInput) -> int:
+    row = Contact(
+        case_id=case_id,
+        contacted_on=contact.contacted_on,
+        desk_id=contact.desk_id,
+        referrer=contact.referrer,
+        method=contact.method,
+        staff_id=actor_id,
+        note=contact.note,
+    )
+    session.add(row)
+    session.flush()
+    assert row.id is not None
+    session.add_all(ContactTopic(contact_id=row.id, topic=t) for t in contact.topics)
+    return row.id
+
+
+# --- guard data --------------------------------------------------------------------------
+
+
+def _meeting_guard_data(session: Session, head: CaseHead, data: i.MeetingInput) -> dict[str, Any]:
+    refs = agency_refs(session, (a.agency_id for a in data.attendees if a.agency_id))
+    attendees = [
+        Attendee(a.name, refs[a.agency_id] if a.agency_id else None, a.acknowledged_confidentiality)
+        for a in data.attendees
+    ]
+    return {"held_on": data.held_on, "attendees": attendees}
+
+
+def _current_plan(session: Session, head: CaseHead, status: str) -> Plan | None:
+    return session.exec(
+        select(Plan)
+        .where(Plan.case_id == head.id, Plan.episode == head.episode, Plan.status == status)
+        .order_by(col(Plan.version).desc())
+    ).first()
+
+
+def _plan_agency_ids(session: Session, head: CaseHead, data: i.PlanInput) -> list[int]:
+    if data.roles:
+        return [r.agency_id for r in data.roles]
+    approved = _current_plan(session, head, PlanStatus.APPROVED)
+    if approved is None:
+        return []
+    return list(
+        session.exec(select(RoleAssignment.agency_id).where(RoleAssignment.plan_id == approved.id)).all()
+    )
+
+
+def _plan_guard_data(session: Session, head: CaseHead, data: i.PlanInput) -> dict[str, Any]:
+    refs = agency_refs(session, _plan_agency_ids(session, head, data))
+    return {"agencies": list(refs.values())}
+
+
+def _as_dict(session: Session, head: CaseHead, data: Any) -> dict[str, Any]:
+    return dict(data)
+
+
+# --- effects -----------------------------------------------------------------------------
+
+
+def _hold_meeting(kind: str) -> Callable[[Action], Effect]:
+    def apply(action: Action) -> Effect:
+        data: i.MeetingInput = action.data
+        meeting = Meeting(
+            case_id=action.head.id,
+            kind=kind,
+            held_on=data.held_on,
+            title=data.title,
+            decisions=data.decisions,
+            recorded_by=action.actor.id,
+        )
+        action.session.add(meeting)
+        action.session.flush()
+        action.session.add_all(
+            MeetingAttendee(
+                meeting_id=meeting.id,
+                name=a.name,
+                agency_id=a.agency_id,
+                staff_id=a.staff_id,
+                confidentiality_acknowledged=a.acknowledged_confidentiality,
+            )
+            for a in data.attendees
+        )
+        return Effect(
+            {
+                "meeting_id": meeting.id,
+                "kind": kind,
+                "held_on": str(data.held_on),
+                "attendees": len(data.attendees),
+            }
+        )
+
+    return apply
+
+
+def _write_plan(action: Action, *, copy_from: Plan | None) -> Effect:
+    data: i.PlanInput = action.data
+    session, head = action.session, action.head
+    for draft in session.exec(
+        select(Plan).where(Plan.case_id == head.id, Plan.status == PlanStatus.DRAFT)
+    ).all():
+        draft.status = PlanStatus.SUPERSEDED
+    last_version = max(session.exec(select(Plan.version).where(Plan.case_id == head.id)).all(), default=0)
+    interval = (
+        data.monitoring_interval_days
+        or (copy_from.monitoring_interval_days if copy_from else None)
+        or action.lifecycle.monitoring_interval_days
+    )
+    plan = Plan(
+        case_id=head.id,
+        episode=head.episode,
+        version=last_version + 1,
+        status=PlanStatus.DRAFT,
+        author_id=action.actor.id,
+        drafted_on=data.drafted_on,
+        household_goal=data.household_goal or (copy_from.household_goal if copy_from else ""),
+        monitoring_interval_days=interval,
+    )
+    session.add(plan)
+    session.flush()
+    goals = [PlanGoal(plan_id=plan.id, problem=g.problem, goal=g.goal) for g in data.goals]
+    roles = [
+        RoleAssignment(plan_id=plan.id, agency_id=r.agency_id, role=r.role, is_lead=r.is_lead)
+        for r in data.roles
+    ]
+    refs = [
+        ExternalPlanRef(plan_id=plan.id, kind=e.kind, agency_id=e.agency_id, note=e.note)
+        for e in data.external_plans
+    ]
+    if copy_from is not None:
+        goals = goals or [
+            PlanGoal(plan_id=plan.id, problem=g.problem, goal=g.goal)
+            for g in session.exec(select(PlanGoal).where(PlanGoal.plan_id == copy_from.id)).all()
+        ]
+        roles = roles or [
+            RoleAssignment(plan_id=plan.id, agency_id=r.agency_id, role=r.role, is_lead=r.is_lead)
+            for r in session.exec(select(RoleAssignment).where(RoleAssignment.plan_id == copy_from.id)).all()
+        ]
+        refs = refs or [
+            ExternalPlanRef(plan_id=plan.id, kind=e.kind, agency_id=e.agency_id, note=e.note)
+            for e in session.exec(
+                select(ExternalPlanRef).where(ExternalPlanRef.plan_id == copy_from.id)
+            ).all()
+        ]
+    if not goals:
+        raise InvalidInput("支援プランには目標が1つ以上必要です。", "A plan needs at least one goal.")
+    if sum(r.is_lead for r in roles) > 1:
+        raise InvalidInput("主担当の機関は1つだけ指定してください。", "Name at most one lead agency.")
+    session.add_all([*goals, *roles, *refs])
+    return Effect({"plan_id": plan.id, "version": plan.version})
+
+
+def _draft_plan(action: Action) -> Effect:
+    return _write_plan(action, copy_from=None)
+
+
+def _revise_plan(action: Action) -> Effect:
+    current = _current_plan(action.session, action.head, PlanStatus.APPROVED)
+    return _write_plan(action, copy_from=current)
+
+
+def _approve_plan(action: Action) -> Effect:
+    data: i.ApprovePlanInput = action.data
+    session, head = action.session, action.head
+    plan = _current_plan(session, head, PlanStatus.DRAFT)
+    assert plan is not None  # the plan_drafted guard holds
+    for old in session.exec(
+        select(Plan).where(Plan.case_id == head.id, Plan.status == PlanStatus.APPROVED)
+    ).all():
+        old.status = PlanStatus.SUPERSEDED
+    plan.status = PlanStatus.APPROVED
+    plan.approved_by = action.actor.id
+    plan.approved_on = data.approved_on
+    plan.meeting_id = data.meeting_id
+    next_on = data.approved_on + dt.timedelta(days=plan.monitoring_interval_days)
+    return Effect(
+        {
+            "plan_id": plan.id,
+            "version": plan.version,
+            "meeting_id": data.meeting_id,
+            "author_id": plan.author_id,
+        },
+        {"next_monitoring_on": next_on, "overdue": False},
+    )
+
+
+def _record_monitoring(action: Action) -> Effect:
+    data: i.MonitoringInput = action.data
+    session, head = action.session, action.head
+    plan = _current_plan(session, head, PlanStatus.APPROVED)
+    if plan is None:
+        raise InvalidInput("承認済みの支援プランがありません。", "There is no approved plan.")
+    next_on = data.next_on or data.held_on + dt.timedelta(days=plan.monitoring_interval_days)
+    if next_on <= data.held_on:
+        raise InvalidInput(
+            "次回モニタリング日は実施日より後にしてください。",
+            "The next monitoring date must come after this one.",
+        )
+    record = MonitoringRecord(
+        case_id=head.id,
+        plan_id=plan.id,
+        held_on=data.held_on,
+        summary=data.summary,
+        next_on=next_on,
+        recorded_by=action.actor.id,
+    )
+    session.add(record)
+    session.flush()
+    return Effect(
+        {"monitoring_id": record.id, "next_on": str(next_on)},
+        {"next_monitoring_on": next_on, "overdue": False},
+    )
+
+
+def _withdraw_consent(action: Action) -> Effect:
+    data: i.WithdrawConsentInput = action.data
+    session, head = action.session, action.head
+    result = session.execute(
+        update(Consent)
+        .where(col(Consent.case_id) == head.id, col(Consent.withdrawn_on).is_(None))
+        .values(withdrawn_on=data.withdrawn_on, withdrawn_by=action.actor.id)
+    )
+    updates: dict[str, Any] = {}
+    if action.to_stage != head.stage:
+        updates = {"next_monitoring_on": None, "overdue": False}
+    return Effect({"withdrawn_on": str(data.withdrawn_on), "consents": result.rowcount}, updates)  # type: ignore[attr-defined]
+
+
+def _propose_closure(action: Action) -> Effect:
+    data: i.ProposeClosureInput = action.data
+    closure = Closure(
+        case_id=action.head.id,
+        episode=action.head.episode,
+        reason=data.reason,
+        reason_text=data.reason_text,
+        evaluation=data.evaluation,
+        status=ClosureStatus.PROPOSED,
+        proposed_by=action.actor.id,
+        proposed_on=data.proposed_on,
+    )
+    action.session.add(closure)
+    action.session.flush()
+    return Effect({"closure_id": closure.id, "reason": data.reason})
+
+
+def _decide_closure(status: str) -> Callable[[Action], Effect]:
+    def apply(action: Action) -> Effect:
+        data: i.DecideClosureInput = action.data
+        closure = action.session.exec(
+            select(Closure).where(
+                Closure.case_id == action.head.id,
+                Closure.episode == action.head.episode,
+                Closure.status == ClosureStatus.PROPOSED,
+            )
+        ).one()
+        closure.status = status
+        closure.decided_by = action.actor.id
+        closure.decided_on = data.decided_on
+        closure.decision_note = data.note
+        updates: dict[str, Any] = {}
+        if status == ClosureStatus.APPROVED:
+            updates = {"closed_on": data.decided_on, "next_monitoring_on": None, "overdue": False}
+        return Effect(
+            {"closure_id": closure.id, "reason": closure.reason, "proposed_by": closure.proposed_by}, updates
+        )
+
+    return apply
+
+
+def _reopen(action: Action) -> Effect:
+    data: i.ReopenInput = action.data
+    contact_id = add_contact_rows(action.session, action.head.id, action.actor.id, data.contact)
+    episode = action.head.episode + 1
+    return Effect({"episode": episode, "contact_id": contact_id}, {"episode": episode, "closed_on": None})
+
+
+def _nothing(action: Action) -> Effect:
+    return Effect({"note": action.data.note} if getattr(action.data, "note", "") else {})
+
+
+GuardDataBuilder = Callable[[Session, CaseHead, Any], dict[str, Any]]
+
+GUARD_DATA: dict[str, GuardDataBuilder] = {
+    "hold_support_meeting": _meeting_guard_data,
+    "hold_multilayer_meeting": _meeting_guard_data,
+    "draft_plan": _plan_guard_data,
+    "revise_plan": _plan_guard_data,
+}
+
+APPLY: dict[str, Callable[[Action], Effect]] = {
+    "hold_support_meeting": _hold_meeting(MeetingKind.SUPPORT),
+    "hold_multilayer_meeting": _hold_meeting(MeetingKind.MULTILAYER),
+    "draft_plan": _draft_plan,
+    "revise_plan": _revise_plan,
+    "approve_plan": _approve_plan,
+    "record_monitoring": _record_monitoring,
+    "withdraw_consent": _withdraw_consent,
+    "propose_closure": _propose_closure,
+    "reject_closure": _decide_closure(ClosureStatus.REJECTED),
+    "approve_closure": _decide_closure(ClosureStatus.APPROVED),
+    "reopen": _reopen,
+}
+
+
+def guard_data(trigger: str, session: Session, head: CaseHead, data: Any) -> dict[str, Any]:
+    return GUARD_DATA.get(trigger, _as_dict)(session, head, data)
+
+
+def apply(trigger: str, action: Action) -> Effect:
+    return APPLY.get(trigger, _nothing)(action)

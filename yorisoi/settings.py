@@ -1,0 +1,79 @@
+"""Settings from the environment (prefix YORISOI_, nested with __), built on first use.
+
+YORISOI_DATA_DIR=/srv/yorisoi
+YORISOI_DATABASE__URL=postgresql://yorisoi@db/yorisoi
+YORISOI_LIFECYCLE__FILE=/etc/yorisoi/lifecycle.yaml
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from yorisoi.vocabulary import DEFAULT_TOPICS
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "yorisoi"
+
+
+class DatabaseSettings(BaseModel):
+    url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; empty means a SQLite file yorisoi.db in the data directory.",
+    )
+
+
+class LifecycleSettings(BaseModel):
+    file: Path | None = Field(
+        default=None, description="A municipality's own lifecycle YAML; empty means the default."
+    )
+
+
+class VocabularySettings(BaseModel):
+    topics_file: Path | None = Field(
+        default=None,
+        description="YAML mapping of 相談内容 codes to Japanese labels; empty means the defaults.",
+    )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="YORISOI_", env_nested_delimiter="__", extra="ignore")
+
+    data_dir: Path = Field(
+        default_factory=_default_data_dir, description="Where the SQLite database and local files live."
+    )
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    lifecycle: LifecycleSettings = Field(default_factory=LifecycleSettings)
+    vocabulary: VocabularySettings = Field(default_factory=VocabularySettings)
+
+    def database_url(self) -> str:
+        if self.database.url:
+            return self.database.url
+        return f"sqlite:///{self.data_dir / 'yorisoi.db'}"
+
+    def topics(self) -> dict[str, str]:
+        return _load_topics(self.vocabulary.topics_file)
+
+
+@lru_cache(maxsize=8)
+def _load_topics(path: Path | None) -> dict[str, str]:
+    if path is None:
+        return dict(DEFAULT_TOPICS)
+    loaded = yaml.safe_load(path.read_text("utf-8"))
+    if not isinstance(loaded, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in loaded.items()
+    ):
+        raise ValueError(f"{path}: 相談内容の定義は「コード: ラベル」の対応表にしてください")
+    return loaded
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
