@@ -1,0 +1,113 @@
+"""Shared fixtures: a fresh database per test, on SQLite and on PostgreSQL.
+
+PostgreSQL comes from YORISOI_TEST_POSTGRES_URL (default: 127.0.0.1:5432, database `test`,
+trust auth); each test gets its own schema, dropped afterwards. Where no server answers, the
+PostgreSQL variants are skipped with a notice in the summary (`-ra`).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import Engine
+from sqlmodel import Session, SQLModel
+
+from models.db import create_db_engine
+from states import LifecycleMachine, default_machine
+from tests.factories import World, build_world
+
+POSTGRES_URL = os.environ.get(
+    "YORISOI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def _postgres_unreachable() -> str | None:
+    try:
+        probe = sa.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+        with probe.connect():
+            pass
+        probe.dispose()
+    except Exception as exc:  # any failure means: skip, and say why
+        return f"PostgreSQL not reachable at {POSTGRES_URL}: {type(exc).__name__}"
+    return None
+
+
+_PG_SKIP_REASON = _postgres_unreachable()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test gets its own data directory and freshly read settings."""
+    from yorisoi.settings import get_settings
+
+    monkeypatch.setenv("YORISOI_DATA_DIR", str(tmp_path / "data"))
+    for name in list(os.environ):
+        if name.startswith("YORISOI_") and name not in {"YORISOI_DATA_DIR", "YORISOI_TEST_POSTGRES_URL"}:
+            monkeypatch.delenv(name)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def sqlite_engine(path: Path) -> Engine:
+    engine = create_db_engine(f"sqlite:///{path}")
+    SQLModel.metadata.create_all(engine)
+    return engine
+
+
+def postgres_engine() -> tuple[Engine, str]:
+    """A PostgreSQL engine bound to a new, empty schema."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    admin.dispose()
+    engine = create_db_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
+    SQLModel.metadata.create_all(engine)
+    return engine, schema
+
+
+def drop_postgres_schema(engine: Engine, schema: str) -> None:
+    engine.dispose()
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    admin.dispose()
+
+
+@pytest.fixture(
+    name="engine",
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+)
+def engine_fixture(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        engine = sqlite_engine(tmp_path / "yorisoi.db")
+        yield engine
+        engine.dispose()
+        return
+    if _PG_SKIP_REASON:
+        pytest.skip(_PG_SKIP_REASON)
+    engine, schema = postgres_engine()
+    yield engine
+    drop_postgres_schema(engine, schema)
+
+
+@pytest.fixture(name="session")
+def session_fixture(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture(name="machine")
+def machine_fixture() -> LifecycleMachine:
+    return default_machine()
+
+
+@pytest.fixture(name="world")
+def world_fixture(session: Session) -> World:
+    return build_world(session)
