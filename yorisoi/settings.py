@@ -7,6 +7,7 @@ YORISOI_LIFECYCLE__FILE=/etc/yorisoi/lifecycle.yaml
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -43,6 +44,38 @@ class VocabularySettings(BaseModel):
     )
 
 
+class CalendarSettings(BaseModel):
+    closed_days: list[dt.date] = Field(
+        default_factory=list, description="The municipality's own closed days (閉庁日), YYYY-MM-DD."
+    )
+    opens: dt.time = Field(default=dt.time(8, 30), description="Reminders wait until this time.")
+    closes: dt.time = Field(default=dt.time(18, 0), description="No reminders after this time.")
+
+
+class SweepSettings(BaseModel):
+    notice_business_days: int = Field(
+        default=3, ge=0, le=30, description="Remind this many business days before a due date."
+    )
+    escalation_business_days: int = Field(
+        default=5, ge=1, le=60, description="Escalate to the supervisor past this many days overdue."
+    )
+    batch_size: int = Field(default=1000, ge=1, le=100_000, description="Cases per task run.")
+
+
+class NotificationSettings(BaseModel):
+    apprise_config: Path | None = Field(
+        default=None,
+        description="Apprise YAML mapping staff and roles to URLs/tags; empty means the local sink.",
+    )
+    max_attempts: int = Field(default=5, ge=1, le=50, description="Then a message is marked failed.")
+    backoff_seconds: int = Field(
+        default=60, ge=1, le=86_400, description="First retry delay; doubles on every attempt."
+    )
+    base_url: str = Field(
+        default="http://127.0.0.1:8000", description="Links in messages point here (the web app)."
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="YORISOI_", env_nested_delimiter="__", extra="ignore")
 
@@ -52,6 +85,9 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     lifecycle: LifecycleSettings = Field(default_factory=LifecycleSettings)
     vocabulary: VocabularySettings = Field(default_factory=VocabularySettings)
+    calendar: CalendarSettings = Field(default_factory=CalendarSettings)
+    sweep: SweepSettings = Field(default_factory=SweepSettings)
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
 
     def database_url(self) -> str:
         if self.database.url:
