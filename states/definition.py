@@ -21,6 +21,8 @@ from states.stages import Role
 
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 _LINE = "__line__"
+_KEY_LINES = "__key_lines__"
+_META = {_LINE, _KEY_LINES}
 
 
 class LifecycleError(ValueError):
@@ -84,12 +86,27 @@ class Lifecycle:
 
 
 class _LineLoader(yaml.SafeLoader):
-    """A SafeLoader that remembers the line of every mapping."""
+    """A SafeLoader that remembers the line of every mapping and of each of its keys.
+
+    Errors point at the key at fault (`gaurds:`, `dest:`), not at the first line of the
+    mapping, which for a trigger is the line after its name.
+    """
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         mapping = super().construct_mapping(node, deep=deep)
         mapping[_LINE] = node.start_mark.line + 1
+        mapping[_KEY_LINES] = {
+            key.value: key.start_mark.line + 1
+            for key, _value in node.value
+            if isinstance(key, yaml.ScalarNode)
+        }
         return mapping
+
+
+def _line(mapping: dict[str, Any], key: str) -> int:
+    """The line of `key` in `mapping` if it is there, else the mapping's first line."""
+    lines: dict[str, int] = mapping.get(_KEY_LINES, {})
+    return int(lines.get(str(key), mapping[_LINE]))
 
 
 _TOP_KEYS = {
@@ -115,22 +132,23 @@ class _Checker:
 
     def keys(self, mapping: dict[str, Any], allowed: set[str], what: str) -> None:
         for key in mapping:
-            if key != _LINE and key not in allowed:
+            if key not in _META and key not in allowed:
                 self.add(
-                    mapping[_LINE], f"unknown key '{key}' in {what} (allowed: {', '.join(sorted(allowed))})"
+                    _line(mapping, key),
+                    f"unknown key '{key}' in {what} (allowed: {', '.join(sorted(allowed))})",
                 )
 
     def text(self, mapping: dict[str, Any], key: str, what: str) -> str:
         value = mapping.get(key)
         if not isinstance(value, str) or not value.strip():
-            self.add(mapping[_LINE], f"{what} needs a non-empty '{key}'")
+            self.add(_line(mapping, key), f"{what} needs a non-empty '{key}'")
             return ""
         return value
 
     def positive_int(self, mapping: dict[str, Any], key: str, default: int) -> int:
         value = mapping.get(key, default)
         if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 3660:
-            self.add(mapping[_LINE], f"'{key}' must be a whole number of days between 1 and 3660")
+            self.add(_line(mapping, key), f"'{key}' must be a whole number of days between 1 and 3660")
             return default
         return value
 
@@ -157,14 +175,17 @@ def parse_lifecycle(text: str, source: str = "<lifecycle>") -> Lifecycle:
     stage_lines = {s.name: line for s, line in stages.items()}
     triggers = _parse_triggers(doc, check)
     transitions, used_triggers = _parse_transitions(doc, check, stage_names, triggers)
+    # Checked here, not when building the result: a bad value must be reported, not defaulted.
+    monitoring_interval_days = check.positive_int(doc, "monitoring_interval_days", 90)
+    consent_review_days = check.positive_int(doc, "consent_review_days", 365)
 
     initial = doc.get("initial")
     if initial not in stage_names:
-        check.add(doc[_LINE], f"'initial' names unknown stage {initial!r}")
+        check.add(_line(doc, "initial"), f"'initial' names unknown stage {initial!r}")
     elif initial in {s.name for s in stages if s.final}:
         check.add(stage_lines[initial], f"the initial stage '{initial}' cannot be final")
     if stages and not any(s.final for s in stages):
-        check.add(doc[_LINE], "no stage is marked 'final: true' (a case could never close)")
+        check.add(_line(doc, "stages"), "no stage is marked 'final: true' (a case could never close)")
     for name, line in triggers.values():
         if name.name not in used_triggers:
             check.add(line, f"trigger '{name.name}' is declared but no transition uses it")
@@ -179,8 +200,8 @@ def parse_lifecycle(text: str, source: str = "<lifecycle>") -> Lifecycle:
         stages=tuple(stages),
         triggers={name: t for name, (t, _line) in triggers.items()},
         transitions=tuple(t for t, _line in transitions),
-        monitoring_interval_days=check.positive_int(doc, "monitoring_interval_days", 90),
-        consent_review_days=check.positive_int(doc, "consent_review_days", 365),
+        monitoring_interval_days=monitoring_interval_days,
+        consent_review_days=consent_review_days,
     )
 
 
@@ -189,18 +210,18 @@ def _parse_stages(doc: dict[str, Any], check: _Checker) -> dict[StageDef, int]:
     seen: set[str] = set()
     raw = doc.get("stages")
     if not isinstance(raw, list) or not raw:
-        check.add(doc[_LINE], "'stages' must be a non-empty list")
+        check.add(_line(doc, "stages"), "'stages' must be a non-empty list")
         return stages
     for item in raw:
         if not isinstance(item, dict):
-            check.add(doc[_LINE], f"each stage must be a mapping, got {item!r}")
+            check.add(_line(doc, "stages"), f"each stage must be a mapping, got {item!r}")
             continue
         check.keys(item, _STAGE_KEYS, "a stage")
         name = check.text(item, "name", "a stage")
         if name and not _IDENTIFIER.match(name):
-            check.add(item[_LINE], f"stage name '{name}' must be lower_snake_case ASCII")
+            check.add(_line(item, "name"), f"stage name '{name}' must be lower_snake_case ASCII")
         if name in seen:
-            check.add(item[_LINE], f"stage '{name}' is defined twice")
+            check.add(_line(item, "name"), f"stage '{name}' is defined twice")
         seen.add(name)
         stage = StageDef(
             name,
@@ -216,27 +237,28 @@ def _parse_triggers(doc: dict[str, Any], check: _Checker) -> dict[str, tuple[Tri
     triggers: dict[str, tuple[TriggerDef, int]] = {}
     raw = doc.get("triggers")
     if not isinstance(raw, dict):
-        check.add(doc[_LINE], "'triggers' must be a mapping of trigger name to labels and roles")
+        check.add(_line(doc, "triggers"), "'triggers' must be a mapping of trigger name to labels and roles")
         return triggers
     known_roles = {r.value for r in Role}
     for name, item in raw.items():
-        if name == _LINE:
+        if name in _META:
             continue
+        line = _line(raw, name)
         if not isinstance(item, dict):
-            check.add(raw[_LINE], f"trigger '{name}' must be a mapping with ja, en and roles")
+            check.add(line, f"trigger '{name}' must be a mapping with ja, en and roles")
             continue
         check.keys(item, _TRIGGER_KEYS, f"trigger '{name}'")
         if not _IDENTIFIER.match(str(name)):
-            check.add(item[_LINE], f"trigger name '{name}' must be lower_snake_case ASCII")
+            check.add(line, f"trigger name '{name}' must be lower_snake_case ASCII")
         roles = _as_list(item.get("roles", []))
         for role in roles:
             if role not in known_roles:
                 check.add(
-                    item[_LINE],
+                    _line(item, "roles"),
                     f"trigger '{name}' names unknown role {role!r} (known: {', '.join(sorted(known_roles))})",
                 )
         if not roles:
-            check.add(item[_LINE], f"trigger '{name}' needs at least one role in 'roles'")
+            check.add(_line(item, "roles"), f"trigger '{name}' needs at least one role in 'roles'")
         triggers[name] = (
             TriggerDef(
                 name,
@@ -244,7 +266,7 @@ def _parse_triggers(doc: dict[str, Any], check: _Checker) -> dict[str, tuple[Tri
                 check.text(item, "en", f"trigger '{name}'"),
                 frozenset(roles),
             ),
-            item[_LINE],
+            line,
         )
     return triggers
 
@@ -259,30 +281,35 @@ def _parse_transitions(
     used: set[str] = set()
     raw = doc.get("transitions")
     if not isinstance(raw, list) or not raw:
-        check.add(doc[_LINE], "'transitions' must be a non-empty list")
+        check.add(_line(doc, "transitions"), "'transitions' must be a non-empty list")
         return result, used
     for item in raw:
         if not isinstance(item, dict):
-            check.add(doc[_LINE], f"each transition must be a mapping, got {item!r}")
+            check.add(_line(doc, "transitions"), f"each transition must be a mapping, got {item!r}")
             continue
         line = item[_LINE]
         check.keys(item, _TRANSITION_KEYS, "a transition")
         trigger = item.get("trigger")
         if trigger not in triggers:
-            check.add(line, f"transition uses trigger {trigger!r}, which is not declared under 'triggers'")
+            check.add(
+                _line(item, "trigger"),
+                f"transition uses trigger {trigger!r}, which is not declared under 'triggers'",
+            )
         used.add(str(trigger))
         sources = [str(s) for s in _as_list(item.get("source"))]
         for source in sources:
             if source not in stage_names:
-                check.add(line, f"transition '{trigger}' starts from unknown stage {source!r}")
+                check.add(
+                    _line(item, "source"), f"transition '{trigger}' starts from unknown stage {source!r}"
+                )
         dest = item.get("dest")
         if dest is not None and dest not in stage_names:
-            check.add(line, f"transition '{trigger}' goes to nowhere: unknown stage {dest!r}")
+            check.add(_line(item, "dest"), f"transition '{trigger}' goes to nowhere: unknown stage {dest!r}")
         guards = [str(g) for g in _as_list(item.get("guards", []))]
         for guard in guards:
             if guard not in GUARDS:
                 check.add(
-                    line,
+                    _line(item, "guards"),
                     f"transition '{trigger}' names guard {guard!r}, which does not "
                     f"exist (known: {', '.join(sorted(GUARDS))})",
                 )
@@ -294,17 +321,17 @@ def _check_graph(
     initial: str, stages: dict[StageDef, int], transitions: list[tuple[TransitionDef, int]], check: _Checker
 ) -> None:
     edges: dict[str, set[str]] = {s.name: set() for s in stages}
+    back: dict[str, set[str]] = {s.name: set() for s in stages}
     for t, _line in transitions:
         if t.dest is not None:
             for source in t.sources:
                 if source != t.dest:
                     edges[source].add(t.dest)
-    reached = {initial}
-    queue = deque([initial])
-    while queue:
-        for nxt in edges[queue.popleft()] - reached:
-            reached.add(nxt)
-            queue.append(nxt)
+                    back[t.dest].add(source)
+    reached = _closure({initial}, edges)
+    # Stages that can still end: a loop with no way to a final stage traps cases as surely
+    # as a stage with no transition out.
+    can_finish = _closure({s.name for s in stages if s.final}, back)
     for stage, line in stages.items():
         if stage.name not in reached:
             check.add(line, f"stage '{stage.name}' is unreachable from '{initial}'")
@@ -312,6 +339,19 @@ def _check_graph(
             check.add(
                 line, f"stage '{stage.name}' is a dead end: it is not final and no transition leads out of it"
             )
+        elif stage.name not in can_finish:
+            check.add(line, f"stage '{stage.name}' is a dead end: no path leads from it to a final stage")
+
+
+def _closure(start: set[str], edges: dict[str, set[str]]) -> set[str]:
+    """Every stage reachable from `start` along `edges` (including `start`)."""
+    reached = set(start)
+    queue = deque(start)
+    while queue:
+        for nxt in edges[queue.popleft()] - reached:
+            reached.add(nxt)
+            queue.append(nxt)
+    return reached
 
 
 def load_lifecycle(path: Path | None = None) -> Lifecycle:
