@@ -1,0 +1,333 @@
+"""Transitions per second through the case service, next to hand-written sqlite3 doing the same writes.
+
+Run:  .venv/bin/python bench/transitions.py [--cases N] [--rounds R] [--profile]
+
+What is measured, in one run, each side on its own SQLite FILE database (WAL,
+synchronous=NORMAL, foreign_keys=ON, BEGIN IMMEDIATE — the pragmas `models.db` sets):
+
+* yorisoi: `yorisoi.service.cases.fire(session=..., case_id=..., trigger="start_assessment",
+  actor=..., machine=...)` with the default lifecycle machine, on N cases in 受付 (intake). Each
+  call does everything the service does — load the case head, the trigger/stage/permission/version
+  checks, input validation, guards, effects, the stage/version/audit-head UPDATE with the
+  optimistic version check, the hash-chained audit event, the outbox message — and commits once.
+  One `Session(engine, expire_on_commit=False)` serves the whole round, as in a worker; the
+  actor is a `Staff` row loaded once.
+* raw sqlite3: the same writes per transition in one transaction each, by hand: BEGIN IMMEDIATE,
+  read the case's stage/version/episode/head, UPDATE case (stage, version, audit_head,
+  updated_at) WHERE id AND version, INSERT audit_event (hash from `models.audit.event_hash`),
+  INSERT outbox_message, COMMIT.
+
+Both databases hold the same rows before the timed part: the cases are opened untimed through
+`cases.open_case` on the yorisoi database, which is then copied (sqlite3 backup) to the raw
+one. The rounds alternate yorisoi / raw, each on fresh cases; the medians are reported. After
+the run both databases' audit chains are checked with `yorisoi.service.audit.verify_chains`, so
+the raw side provably wrote the same events.
+
+An extra figure, `guarded_transitions_per_s`, fires `propose_closure` (two guards, one of them a
+query, and a `Closure` row written by its effect) on cases in アセスメント.
+
+Targets (issue): >= 2,000 transitions/s and ratio (raw / yorisoi) <= 3 on the 2-core machine.
+The last line of output is one JSON object with the figures.
+"""
+
+# ruff: noqa: E402 - third-party imports must wait until sys.path is fixed (see below)
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import json
+import pstats
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+# This file is named like the `transitions` package the lifecycle machine imports; run as a
+# script, its own directory comes first on sys.path and would shadow that package.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+
+from sqlalchemy import Engine, func, select
+from sqlmodel import Session, SQLModel
+
+from models import AuditEvent, Case, OutboxMessage, Staff
+from models.audit import event_hash
+from models.db import SQLITE_BUSY_TIMEOUT_MS, create_db_engine, sqlite_url
+from states import LifecycleMachine, default_machine
+from yorisoi.service import cases, directory
+from yorisoi.service.audit import verify_chains
+from yorisoi.service.journal import CASE_UPDATED, EVENT_RELAY, STAGE_CHANGED
+
+TRIGGER = "start_assessment"
+FROM_STAGE = "intake"
+TO_STAGE = "assessment"
+
+
+# --- setup (untimed) ---------------------------------------------------------------------
+
+
+def _open_cases(engine: Engine, machine: LifecycleMachine, count: int) -> tuple[list[int], int]:
+    """A desk, a coordinator and `count` cases in 受付, all through the service."""
+    with Session(engine, expire_on_commit=False) as session:
+        desk = directory.add_agency(session, name="ふくまる相談室 中央", field="community", is_desk=True)
+        coordinator = directory.add_staff(
+            session, login="tanaka", name="田中 花子", roles=["coordinator", "supervisor"]
+        )
+        assert coordinator.id is not None
+        case_ids = [
+            cases.open_case(
+                session=session,
+                actor=coordinator,
+                machine=machine,
+                person={"name": f"山田 太郎 {n}", "kana": "ヤマダ タロウ", "address": "山口市亀山町2-1"},
+                contact={
+                    "contacted_on": dt.date(2025, 6, 2),
+                    "referrer": "self",
+                    "method": "phone",
+                    "topics": ["income"],
+                    "desk_id": desk.id,
+                },
+            ).case_id
+            for n in range(count)
+        ]
+    return case_ids, coordinator.id
+
+
+def _copy_database(source: Path, target: Path) -> None:
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+
+
+# --- the yorisoi side --------------------------------------------------------------------
+
+
+def _yorisoi_round(
+    engine: Engine, machine: LifecycleMachine, actor_id: int, case_ids: list[int], trigger: str, **data: Any
+) -> float:
+    """Fire `trigger` on every case through the service; returns transitions per second."""
+    with Session(engine, expire_on_commit=False) as session:
+        actor = session.get(Staff, actor_id)
+        assert actor is not None
+        fire = cases.fire
+        started = time.perf_counter()
+        for case_id in case_ids:
+            fire(session=session, case_id=case_id, trigger=trigger, actor=actor, machine=machine, **data)
+        elapsed = time.perf_counter() - started
+    return len(case_ids) / elapsed
+
+
+# --- the hand-written side ---------------------------------------------------------------
+
+_READ = 'SELECT number, stage, version, episode, audit_head FROM "case" WHERE id = ?'
+_UPDATE = (
+    'UPDATE "case" SET stage = ?, version = ?, audit_head = ?, updated_at = ? WHERE id = ? AND version = ?'
+)
+_INSERT_EVENT = (
+    "INSERT INTO audit_event (case_id, seq, episode, action, from_stage, to_stage, actor_id,"
+    " occurred_at, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_OUTBOX = (
+    "INSERT INTO outbox_message (topic, case_id, recipient, idempotency_key, payload, status,"
+    " attempts, available_at, created_at, last_error) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, '')"
+)
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a DateTime on SQLite
+
+
+def _raw_connection(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    return conn
+
+
+def _raw_transition(conn: sqlite3.Connection, case_id: int, actor_id: int) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        row = conn.execute(_READ, (case_id,)).fetchone()
+        if row is None:
+            raise LookupError(case_id)
+        number, stage, version, episode, head = row
+        if stage != FROM_STAGE:
+            raise ValueError(f"case {case_id} is at {stage}")
+        seq = version + 1
+        moment = dt.datetime.now(dt.UTC)
+        stamp = moment.strftime(_SQLITE_TIME)
+        digest = event_hash(
+            prev_hash=head,
+            case_id=case_id,
+            seq=seq,
+            episode=episode,
+            action=TRIGGER,
+            from_stage=stage,
+            to_stage=TO_STAGE,
+            actor_id=actor_id,
+            occurred_at=moment,
+            payload={},
+        )
+        if conn.execute(_UPDATE, (TO_STAGE, seq, digest, stamp, case_id, version)).rowcount != 1:
+            raise RuntimeError(f"version conflict on case {case_id}")
+        conn.execute(
+            _INSERT_EVENT,
+            (case_id, seq, episode, TRIGGER, stage, TO_STAGE, actor_id, stamp, "{}", head, digest),
+        )
+        outbox_payload = json.dumps(
+            {"case_number": number, "action": TRIGGER, "from_stage": stage, "to_stage": TO_STAGE, "seq": seq}
+        )
+        conn.execute(
+            _INSERT_OUTBOX,
+            (
+                STAGE_CHANGED if stage != TO_STAGE else CASE_UPDATED,
+                case_id,
+                EVENT_RELAY,
+                f"case:{case_id}:event:{seq}",
+                outbox_payload,
+                stamp,
+                stamp,
+            ),
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _raw_round(conn: sqlite3.Connection, actor_id: int, case_ids: list[int]) -> float:
+    started = time.perf_counter()
+    for case_id in case_ids:
+        _raw_transition(conn, case_id, actor_id)
+    elapsed = time.perf_counter() - started
+    return len(case_ids) / elapsed
+
+
+# --- checks and reporting ----------------------------------------------------------------
+
+
+def _check(engine: Engine, machine: LifecycleMachine, case_ids: list[int], label: str) -> tuple[int, int]:
+    """Every fired case's chain verifies; returns the audit and outbox row counts."""
+    with Session(engine) as session:
+        report = verify_chains(session, machine, case_ids=case_ids)
+        if not report.ok:
+            raise SystemExit(f"{label}: audit chains broken: {report.problems[:3]}")
+        stages = set(session.execute(select(Case.stage).where(Case.id.in_(case_ids))).scalars())  # type: ignore[union-attr]
+        events = session.execute(select(func.count()).select_from(AuditEvent)).scalar_one()
+        outbox = session.execute(select(func.count()).select_from(OutboxMessage)).scalar_one()
+    if stages != {TO_STAGE}:
+        raise SystemExit(f"{label}: fired cases are at {stages}, expected {{{TO_STAGE}}}")
+    return events, outbox
+
+
+def _profile(run: Callable[[], float], top: int) -> None:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    run()
+    profiler.disable()
+    stats = pstats.Stats(profiler, stream=sys.stdout).strip_dirs().sort_stats("tottime")
+    stats.print_stats(top)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--cases", type=int, default=5_000, help="transitions per round and side")
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds per side (median reported)")
+    parser.add_argument("--guarded", type=int, default=None, help="propose_closure transitions (default: N)")
+    parser.add_argument("--profile", action="store_true", help="cProfile one extra yorisoi round")
+    parser.add_argument("--dir", type=Path, default=None, help="keep the databases here")
+    args = parser.parse_args(argv)
+    n, rounds = args.cases, args.rounds
+    guarded = n if args.guarded is None else args.guarded
+    if n < 1 or rounds < 1 or guarded < 0 or guarded > n:
+        parser.error("need --cases >= 1, --rounds >= 1, 0 <= --guarded <= --cases")
+
+    with tempfile.TemporaryDirectory(prefix="yorisoi-bench-") as tmp:
+        workdir = args.dir or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        yorisoi_db, raw_db = workdir / "yorisoi.db", workdir / "raw.db"
+        for path in (yorisoi_db, raw_db):
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        machine = default_machine()
+        engine = create_db_engine(sqlite_url(yorisoi_db))
+        SQLModel.metadata.create_all(engine)  # the schema the models define, as the tests use
+
+        total = n * (rounds + (1 if args.profile else 0))
+        print(f"setup: opening {total} cases through cases.open_case (untimed) …", flush=True)
+        started = time.perf_counter()
+        case_ids, actor_id = _open_cases(engine, machine, total)
+        print(f"setup: {total} cases in {time.perf_counter() - started:.1f} s", flush=True)
+        engine.dispose()  # checkpoints the WAL before the copy
+        _copy_database(yorisoi_db, raw_db)
+        engine = create_db_engine(sqlite_url(yorisoi_db))
+        raw = _raw_connection(raw_db)
+
+        batches = [case_ids[r * n : (r + 1) * n] for r in range(rounds)]
+        ours: list[float] = []
+        theirs: list[float] = []
+        for r, batch in enumerate(batches, start=1):
+            ours.append(_yorisoi_round(engine, machine, actor_id, batch, TRIGGER))
+            theirs.append(_raw_round(raw, actor_id, batch))
+            print(
+                f"round {r}/{rounds}: yorisoi {ours[-1]:8.0f}/s   raw sqlite3 {theirs[-1]:8.0f}/s"
+                f"   ratio {theirs[-1] / ours[-1]:.2f}",
+                flush=True,
+            )
+        fired = [c for batch in batches for c in batch]
+
+        guarded_rate = None
+        if guarded:
+            guarded_rate = _yorisoi_round(
+                engine,
+                machine,
+                actor_id,
+                batches[0][:guarded],
+                "propose_closure",
+                proposed_on=dt.date(2025, 9, 1),
+                reason="goals_met",
+                evaluation="週1回の外出が定着した",
+            )
+            print(f"guarded: propose_closure {guarded_rate:8.0f}/s over {guarded} transitions")
+
+        if args.profile:
+            extra = case_ids[rounds * n :]
+            print(f"\nprofile: one more yorisoi round of {len(extra)} start_assessment, by own time")
+            _profile(lambda: _yorisoi_round(engine, machine, actor_id, extra, TRIGGER), 30)
+            fired += extra
+
+        raw.close()
+        raw_engine = create_db_engine(sqlite_url(raw_db))
+        ours_rows = _check(engine, machine, fired[: n * rounds], "yorisoi")
+        theirs_rows = _check(raw_engine, machine, fired[: n * rounds], "raw sqlite3")
+        print(f"check: audit chains verify on both; audit/outbox rows yorisoi {ours_rows}, raw {theirs_rows}")
+        engine.dispose()
+        raw_engine.dispose()
+
+    rate, raw_rate = statistics.median(ours), statistics.median(theirs)
+    ratio = raw_rate / rate
+    ok = rate >= 2_000 and ratio <= 3
+    print(
+        f"\nyorisoi cases.fire: {rate:.0f} transitions/s (median of {rounds} x {n})\n"
+        f"raw sqlite3:        {raw_rate:.0f} transitions/s\n"
+        f"ratio raw/yorisoi:  {ratio:.2f}   target >= 2000/s and ratio <= 3: {'met' if ok else 'NOT met'}"
+    )
+    result: dict[str, Any] = {
+        "transitions_per_s": round(rate),
+        "raw_sqlite3_per_s": round(raw_rate),
+        "ratio": round(ratio, 2),
+    }
+    if guarded_rate is not None:
+        result["guarded_transitions_per_s"] = round(guarded_rate)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
