@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 15:32:28.271748
+Create Date: 2026-11-23 15:44:55.396356
 """
 
 from collections.abc import Sequence
@@ -218,13 +218,16 @@ def upgrade() -> None:
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('sent_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('claimed_until', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('claim_token', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('delivered_to', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['case.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('idempotency_key')
     )
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_outbox_message_case_id'), ['case_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_outbox_message_status'), ['status'], unique=False)
+        batch_op.create_index('ix_outbox_message_status_available_at', ['status', 'available_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_message_topic'), ['topic'], unique=False)
 
     op.create_table('outreach_activity',
@@ -410,7 +413,7 @@ def downgrade() -> None:
     op.drop_table('outreach_activity')
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_message_topic'))
-        batch_op.drop_index(batch_op.f('ix_outbox_message_status'))
+        batch_op.drop_index('ix_outbox_message_status_available_at')
         batch_op.drop_index(batch_op.f('ix_outbox_message_case_id'))
 
     op.drop_table('outbox_message')
