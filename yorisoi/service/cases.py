@@ -20,7 +20,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from models import (
-    Agency,
     Case,
     Consent,
     ConsentAgency,
@@ -51,7 +50,6 @@ from yorisoi.service import inputs as i
 from yorisoi.service.facts import DbCaseFacts
 from yorisoi.service.journal import AppendedEvent, append_event, load_head, write_event_rows
 from yorisoi.service.numbering import next_serial
-from yorisoi.settings import get_settings
 
 _ACTION_DATE_FIELDS = ("held_on", "drafted_on", "approved_on", "proposed_on", "decided_on", "withdrawn_on")
 
@@ -211,7 +209,7 @@ def open_case(*, session: Session, actor: Staff, machine: LifecycleMachine, **da
     _require_roles(actor, _STAFF_ROLES, "ケースの受付")
     parsed = i.parse_input(i.OpenCaseInput, data, "open_case")
     with _transaction(session):
-        _check_contact(session, parsed.contact)
+        effects.check_contact(session, parsed.contact)
         if parsed.coordinator_id is not None:
             _staff_with_role(session, parsed.coordinator_id, Role.COORDINATOR)
         household_id = parsed.person.household_id
@@ -290,7 +288,8 @@ def add_contact(
     _require_roles(actor, _STAFF_ROLES, "相談の記録")
     parsed = i.parse_input(i.ContactInput, data, "add_contact")
     with _transaction(session):
-        _check_contact(session, parsed)
+        load_head(session, case_id)  # NotFound, not a foreign-key error, for an unknown case
+        effects.check_contact(session, parsed)
         contact_id = effects.add_contact_rows(session, case_id, actor.id, parsed)
         event = _record(
             session, case_id, actor, "add_contact", {"contact_id": contact_id}, machine, open_only=False
@@ -409,23 +408,6 @@ def enrol_in_program(
 
 def _one_month_after(day: dt.date) -> dt.date:
     return pendulum.Date(day.year, day.month, day.day).add(months=1)
-
-
-def _check_contact(session: Session, contact: i.ContactInput) -> None:
-    topics = get_settings().topics()
-    unknown = [t for t in contact.topics if t not in topics]
-    if unknown:
-        raise InvalidInput(
-            f"不明な相談内容です: {unknown}（使える相談内容: {', '.join(topics)}）",
-            f"Unknown topic(s) {unknown}; known: {', '.join(topics)}.",
-        )
-    if contact.desk_id is not None:
-        desk = session.get(Agency, contact.desk_id)
-        if desk is None or not desk.is_desk:
-            raise InvalidInput(
-                f"受付窓口 {contact.desk_id} は登録されていません。",
-                f"{contact.desk_id} is not a registered desk.",
-            )
 
 
 def _staff_with_role(session: Session, staff_id: int, role: str) -> Staff:

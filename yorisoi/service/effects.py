@@ -39,6 +39,7 @@ from states.guards import AgencyRef, Attendee
 from yorisoi.errors import InvalidInput
 from yorisoi.service import inputs as i
 from yorisoi.service.journal import CaseHead
+from yorisoi.settings import get_settings
 
 
 @dataclass
@@ -73,6 +74,24 @@ def agency_refs(session: Session, ids: Iterable[int]) -> dict[int, AgencyRef]:
     if missing:
         raise InvalidInput(f"登録されていない関係機関です: {missing}", f"Unknown agency id(s): {missing}")
     return found
+
+
+def check_contact(session: Session, contact: i.ContactInput) -> None:
+    """Refuse topics outside the configured 相談内容 and desks that are not registered."""
+    topics = get_settings().topics()
+    unknown = [t for t in contact.topics if t not in topics]
+    if unknown:
+        raise InvalidInput(
+            f"不明な相談内容です: {unknown}（使える相談内容: {', '.join(topics)}）",
+            f"Unknown topic(s) {unknown}; known: {', '.join(topics)}.",
+        )
+    if contact.desk_id is not None:
+        desk = session.get(Agency, contact.desk_id)
+        if desk is None or not desk.is_desk:
+            raise InvalidInput(
+                f"受付窓口 {contact.desk_id} は登録されていません。",
+                f"{contact.desk_id} is not a registered desk.",
+            )
 
 
 def add_contact_rows(session: Session, case_id: int, actor_id: int | None, contact: i.ContactInput) -> int:
@@ -346,6 +365,7 @@ def _decide_closure(status: str) -> Callable[[Action], Effect]:
 
 def _reopen(action: Action) -> Effect:
     data: i.ReopenInput = action.data
+    check_contact(action.session, data.contact)
     contact_id = add_contact_rows(action.session, action.head.id, action.actor.id, data.contact)
     episode = action.head.episode + 1
     return Effect({"episode": episode, "contact_id": contact_id}, {"episode": episode, "closed_on": None})
