@@ -1,0 +1,161 @@
+"""Reminder texts: Japanese, from the allowed payload fields only, never personal details."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pytest
+
+from models.outbox import ReminderTopic
+from models.outbox_queries import CASE_LIST_FIELDS as QUEUE_CASE_LIST_FIELDS
+from models.outbox_queries import REMINDER_PAYLOAD_FIELDS
+from notifications.templates import (
+    ALLOWED_FIELDS,
+    CASE_LIST_FIELDS,
+    TEMPLATES,
+    TemplateError,
+    japanese_date,
+    render,
+)
+
+BASE_URL = "https://yorisoi.example.lg.jp"
+SECRETS = {
+    "name": "山田 太郎",
+    "kana": "ヤマダ タロウ",
+    "address": "山口市亀山町2-1",
+    "story": "借金とひきこもりの相談",
+    "note": "DV避難中",
+}
+
+
+class RecordingPayload(Mapping[str, Any]):
+    """A payload that remembers which keys were read, and whether it was iterated whole."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._data = data
+        self.read: set[str] = set()
+
+    def __getitem__(self, key: str) -> Any:
+        self.read.add(key)
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        self.read.add("<every key>")
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+def full_payload() -> dict[str, Any]:
+    return {
+        "case_number": "R7-0012",
+        "due_on": "2025-06-02",
+        "days_overdue": 4,
+        "stage_ja": "支援・モニタリング",
+        "coordinator": "tanaka",
+        "period_label": "令和7年度上期",
+        "active_cases": 1,
+        "cases": [
+            {"case_number": "R7-0012", "stage_ja": "支援・モニタリング", "due_on": "2025-10-01", **SECRETS}
+        ],
+        **SECRETS,
+    }
+
+
+def test_every_reminder_topic_has_a_template() -> None:
+    assert set(TEMPLATES) == {t.value for t in ReminderTopic}
+
+
+def test_allow_list_matches_what_the_outbox_accepts() -> None:
+    assert ALLOWED_FIELDS == REMINDER_PAYLOAD_FIELDS
+    assert CASE_LIST_FIELDS == QUEUE_CASE_LIST_FIELDS
+
+
+@pytest.mark.parametrize("topic", sorted(TEMPLATES))
+def test_render_reads_only_allowed_fields(topic: str) -> None:
+    payload = RecordingPayload(full_payload())
+    entry = RecordingPayload(payload._data["cases"][0])
+    payload._data["cases"] = [entry]
+
+    message = render(topic, payload, base_url=BASE_URL)
+
+    assert payload.read <= ALLOWED_FIELDS
+    assert entry.read <= CASE_LIST_FIELDS
+    text = message.title + "\n" + message.body
+    for secret in SECRETS.values():
+        assert secret not in text
+    assert "令和7年6月2日（月）" in text
+
+
+@pytest.mark.parametrize("topic", sorted(t for t in TEMPLATES if t != "report.half_year_progress"))
+def test_case_reminder_names_case_due_date_and_link(topic: str) -> None:
+    message = render(topic, {"case_number": "R7-0012", "due_on": "2025-06-02"}, base_url=BASE_URL + "/")
+
+    assert "R7-0012" in message.title
+    assert f"{BASE_URL}/cases/R7-0012" in message.body
+    assert "令和7年6月2日（月）" in message.body
+    assert "{" not in message.title + message.body  # no field left unfilled
+    assert "超過: " not in message.body  # the optional line is dropped, not printed empty
+
+
+def test_overdue_reminder_shows_days_overdue() -> None:
+    message = render(
+        "reminder.monitoring_overdue",
+        {"case_number": "R7-0012", "due_on": "2025-06-02", "days_overdue": 6},
+        base_url=BASE_URL,
+    )
+
+    assert message.title == "【モニタリング期限超過】R7-0012（6日超過）"
+    assert "超過: 6日" in message.body
+
+
+def test_half_year_progress_lists_cases() -> None:
+    message = render(
+        "report.half_year_progress",
+        {
+            "due_on": dt.date(2025, 9, 19),
+            "period_label": "令和7年度上期",
+            "active_cases": 2,
+            "cases": [
+                {"case_number": "R7-0001", "stage_ja": "支援・モニタリング", "due_on": "2025-10-01"},
+                {"case_number": "R7-0002", "stage_ja": "支援プラン", "days_overdue": 3},
+            ],
+        },
+        base_url=BASE_URL,
+    )
+
+    assert message.title == "【半期進捗報告】令和7年度上期 全体会議 令和7年9月19日（金）"
+    assert "・R7-0001 支援・モニタリング 次回期日 令和7年10月1日（水）" in message.body
+    assert "・R7-0002 支援プラン 3日超過" in message.body
+    assert f"{BASE_URL}/cases" in message.body
+
+
+def test_render_refuses_unknown_topic() -> None:
+    with pytest.raises(TemplateError, match="no template"):
+        render("reminder.birthday", {"case_number": "R7-0001", "due_on": "2025-06-02"}, base_url=BASE_URL)
+
+
+def test_render_refuses_missing_case_number() -> None:
+    with pytest.raises(TemplateError, match=r"case_number"):
+        render("reminder.monitoring_due", {"due_on": "2025-06-02"}, base_url=BASE_URL)
+
+
+def test_render_refuses_malformed_date() -> None:
+    with pytest.raises(TemplateError, match="YYYY-MM-DD"):
+        render("reminder.monitoring_due", {"case_number": "R7-0001", "due_on": "6/2"}, base_url=BASE_URL)
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        (dt.date(2025, 6, 2), "令和7年6月2日（月）"),
+        (dt.date(2019, 5, 1), "令和元年5月1日（水）"),
+        (dt.date(2019, 4, 30), "平成31年4月30日（火）"),
+        (dt.date(1989, 1, 8), "平成元年1月8日（日）"),
+    ],
+)
+def test_japanese_date(day: dt.date, expected: str) -> None:
+    assert japanese_date(day) == expected
