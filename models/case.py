@@ -23,12 +23,14 @@ class Referrer(StrEnum):
 
 
 class ContactMethod(StrEnum):
-    """相談方法."""
+    """相談方法. `unrecorded`: the method was not noted (e.g. records carried over from a
+    spreadsheet); published tables leave these out of the 相談方法 columns (山口市 R6: 44)."""
 
     OFFICE_VISIT = "office_visit"
     PHONE = "phone"
     HOME_VISIT = "home_visit"
     OTHER = "other"
+    UNRECORDED = "unrecorded"
 
 
 REFERRER_LABELS_JA: dict[str, str] = {
@@ -42,6 +44,7 @@ CONTACT_METHOD_LABELS_JA: dict[str, str] = {
     ContactMethod.PHONE: "電話",
     ContactMethod.HOME_VISIT: "訪問",
     ContactMethod.OTHER: "その他",
+    ContactMethod.UNRECORDED: "未記録",
 }
 
 _version = sa.Column("version", sa.Integer, nullable=False)

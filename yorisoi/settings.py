@@ -76,6 +76,13 @@ class NotificationSettings(BaseModel):
     )
 
 
+class ReportSettings(BaseModel):
+    targets_file: Path | None = Field(
+        default=None,
+        description="YAML of targets (目標) per indicator and 年度 for the PDCA table; empty means none.",
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="YORISOI_", env_nested_delimiter="__", extra="ignore")
 
@@ -88,6 +95,7 @@ class Settings(BaseSettings):
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
     sweep: SweepSettings = Field(default_factory=SweepSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
+    reports: ReportSettings = Field(default_factory=ReportSettings)
 
     def database_url(self) -> str:
         if self.database.url:

@@ -1,0 +1,264 @@
+"""The supervisor's audit of a period: who approved which plan and closure, and what is wrong.
+
+It judges the rows as stored (`models.oversight`), so it finds what the case service would
+have refused — an approval by the plan's own author, a plan approved with no 重層的支援会議,
+a closure decided by its proposer — whoever wrote them. The hash chains are verified too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from models import oversight
+from states import LifecycleMachine
+from states.stages import CLOSURE_REASON_LABELS_JA, MeetingKind
+from yorisoi.errors import InvalidInput
+from yorisoi.reports.layout import Cell, Sheet, ja_date
+from yorisoi.service.audit import ChainReport, verify_chains
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """Something the rules forbid, found in the records."""
+
+    code: str
+    case_number: str
+    subject: str
+    ja: str
+    en: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuditReport:
+    start: dt.date
+    end: dt.date
+    today: dt.date
+    plan_approvals: list[oversight.PlanApproval]
+    closures: list[oversight.ClosureDecision]
+    findings: list[Finding]
+    overdue: list[oversight.OverdueCase]
+    withdrawn: list[oversight.WithdrawnConsent]
+    chain: ChainReport
+
+    @property
+    def clean(self) -> bool:
+        return not self.findings and self.chain.ok
+
+
+def plan_findings(row: oversight.PlanApproval) -> list[Finding]:
+    subject = f"支援プラン 第{row.version}版"
+
+    def found(code: str, ja: str, en: str) -> Finding:
+        return Finding(code, row.case_number, subject, ja, en)
+
+    findings = []
+    if row.approver_id is None:
+        findings.append(
+            found("plan_without_approver", "承認者が記録されていません。", "No approver recorded.")
+        )
+    elif row.approver_id == row.author_id:
+        findings.append(
+            found(
+                "four_eyes_plan",
+                f"作成者 {row.author} 本人が承認しています（四つの目の原則違反）。",
+                f"Approved by its own author {row.author} (four-eyes rule).",
+            )
+        )
+    if row.meeting_id is None:
+        findings.append(
+            found(
+                "plan_without_meeting",
+                "承認した重層的支援会議が記録されていません。",
+                "No multi-layered support meeting recorded for the approval.",
+            )
+        )
+    elif row.meeting_kind is None:
+        findings.append(
+            found(
+                "plan_meeting_missing",
+                f"承認の会議 {row.meeting_id} が存在しません。",
+                f"The approving meeting {row.meeting_id} does not exist.",
+            )
+        )
+    else:
+        if row.meeting_kind != MeetingKind.MULTILAYER:
+            findings.append(
+                found(
+                    "plan_without_meeting",
+                    "重層的支援会議ではない会議（支援会議）で承認されています。",
+                    "Approved at a meeting that is not a multi-layered support meeting.",
+                )
+            )
+        if row.meeting_case_number != row.case_number:
+            findings.append(
+                found(
+                    "plan_meeting_other_case",
+                    f"承認の会議は別のケース（{row.meeting_case_number}）の会議です。",
+                    f"The approving meeting belongs to another case ({row.meeting_case_number}).",
+                )
+            )
+        assert row.meeting_held_on is not None
+        if row.meeting_held_on < row.drafted_on:
+            findings.append(
+                found(
+                    "plan_meeting_before_draft",
+                    f"会議（{row.meeting_held_on}）がプランの作成（{row.drafted_on}）より前です。",
+                    f"The meeting ({row.meeting_held_on}) precedes the draft ({row.drafted_on}).",
+                )
+            )
+        if row.meeting_held_on > row.approved_on:
+            findings.append(
+                found(
+                    "plan_approved_before_meeting",
+                    f"承認（{row.approved_on}）が会議の開催（{row.meeting_held_on}）より前です。",
+                    f"Approved ({row.approved_on}) before the meeting was held ({row.meeting_held_on}).",
+                )
+            )
+    return findings
+
+
+def closure_findings(row: oversight.ClosureDecision) -> list[Finding]:
+    def found(code: str, ja: str, en: str) -> Finding:
+        return Finding(code, row.case_number, "終結", ja, en)
+
+    findings = []
+    if row.decider_id is None:
+        findings.append(found("closure_without_decider", "終結の承認者が記録されていません。", "No decider."))
+    elif row.decider_id == row.proposer_id:
+        findings.append(
+            found(
+                "four_eyes_closure",
+                f"提案者 {row.proposer} 本人が終結を承認しています（四つの目の原則違反）。",
+                f"Closure approved by its own proposer {row.proposer} (four-eyes rule).",
+            )
+        )
+    if row.decided_on < row.proposed_on:
+        findings.append(
+            found(
+                "closure_decided_before_proposal",
+                f"承認（{row.decided_on}）が提案（{row.proposed_on}）より前です。",
+                f"Decided ({row.decided_on}) before it was proposed ({row.proposed_on}).",
+            )
+        )
+    return findings
+
+
+def build_audit(
+    session: Session, machine: LifecycleMachine, *, start: dt.date, end: dt.date, today: dt.date
+) -> AuditReport:
+    """Audit [start, end]; overdue monitoring as of `today` (only the current due date is stored)."""
+    if end < start:
+        raise InvalidInput(
+            f"期間の終わり（{end}）が始まり（{start}）より前です。",
+            f"The period ends ({end}) before it starts ({start}).",
+        )
+    approvals = oversight.plan_approvals(session, start, end)
+    closures = oversight.closure_decisions(session, start, end)
+    findings = [f for row in approvals for f in plan_findings(row)]
+    findings += [f for row in closures for f in closure_findings(row)]
+    return AuditReport(
+        start=start,
+        end=end,
+        today=today,
+        plan_approvals=approvals,
+        closures=closures,
+        findings=findings,
+        overdue=oversight.overdue_monitoring(session, today),
+        withdrawn=oversight.consents_withdrawn(session, start, end),
+        chain=verify_chains(session, machine),
+    )
+
+
+def _meeting(meeting_id: int | None, held_on: dt.date | None) -> Cell:
+    return "—" if meeting_id is None else f"#{meeting_id}（{held_on or '不明'}）"
+
+
+def audit_sheets(report: AuditReport, machine: LifecycleMachine) -> list[Sheet]:
+    period = f"{ja_date(report.start)}〜{ja_date(report.end)}"
+    lifecycle = machine.lifecycle
+    chain_rows: list[list[Cell]] = [
+        [p.case_number, p.seq if p.seq is not None else "—", p.ja] for p in report.chain.problems
+    ]
+    return [
+        Sheet(
+            "plan_approvals",
+            "支援プランの承認",
+            f"支援プランの承認（{period}）",
+            ["ケース", "版", "作成者", "作成日", "承認者", "承認日", "会議（開催日）"],
+            [
+                [
+                    r.case_number,
+                    r.version,
+                    r.author or "—",
+                    r.drafted_on.isoformat(),
+                    r.approver or "—",
+                    r.approved_on.isoformat(),
+                    _meeting(r.meeting_id, r.meeting_held_on),
+                ]
+                for r in report.plan_approvals
+            ],
+        ),
+        Sheet(
+            "closures",
+            "終結の承認",
+            f"終結の承認（{period}）",
+            ["ケース", "理由", "提案者", "提案日", "承認者", "承認日", "直近の重層的支援会議"],
+            [
+                [
+                    r.case_number,
+                    CLOSURE_REASON_LABELS_JA.get(r.reason, r.reason),
+                    r.proposer or "—",
+                    r.proposed_on.isoformat(),
+                    r.decider or "—",
+                    r.decided_on.isoformat(),
+                    _meeting(r.last_meeting_id, r.last_meeting_held_on),
+                ]
+                for r in report.closures
+            ],
+        ),
+        Sheet(
+            "findings",
+            "指摘事項",
+            f"指摘事項（四つの目の原則・会議なしの承認など、{period}）",
+            ["ケース", "対象", "内容"],
+            [[f.case_number, f.subject, f.ja] for f in report.findings]
+            or [["—", "—", "指摘事項はありません。"]],
+        ),
+        Sheet(
+            "overdue",
+            "モニタリング期限超過",
+            f"モニタリング期限を過ぎているケース（{ja_date(report.today)} 現在）",
+            ["ケース", "段階", "次回モニタリング日", "超過日数", "担当"],
+            [
+                [
+                    r.case_number,
+                    lifecycle.stage_label(r.stage),
+                    r.next_monitoring_on.isoformat(),
+                    (report.today - r.next_monitoring_on).days,
+                    r.coordinator or "—",
+                ]
+                for r in report.overdue
+            ],
+        ),
+        Sheet(
+            "consents_withdrawn",
+            "本人同意の撤回",
+            f"本人同意の撤回（{period}）",
+            ["ケース", "同意日", "撤回日", "記録者"],
+            [
+                [r.case_number, r.given_on.isoformat(), r.withdrawn_on.isoformat(), r.withdrawn_by or "—"]
+                for r in report.withdrawn
+            ],
+        ),
+        Sheet(
+            "chain",
+            "監査記録の検証",
+            f"監査記録（ハッシュチェーン）の検証: {report.chain.cases} ケース・{report.chain.events} 件 — "
+            + ("異常なし" if report.chain.ok else f"{len(report.chain.problems)} ケースに異常"),
+            ["ケース", "記録番号", "内容"],
+            chain_rows or [["—", "—", "すべての記録がハッシュチェーンと一致しました。"]],
+        ),
+    ]

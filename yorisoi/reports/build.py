@@ -1,0 +1,237 @@
+"""Build annual and trend reports from `models.stats`: SQL aggregates in, report tables out.
+
+Python only arranges the few grouped rows the queries return (desks × categories); it never
+loops over records, so a report costs the same whatever the number of cases.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections import Counter
+from collections.abc import Mapping
+
+from sqlmodel import Session
+
+from models import stats
+from models.case import ContactMethod, Referrer
+from models.outreach import OutreachKind, Program
+from states.stages import ClosureReason, MeetingKind
+from yorisoi.errors import InvalidInput
+from yorisoi.jpdates import fiscal_year_short
+from yorisoi.reports.indicators import INDICATORS
+from yorisoi.reports.model import (
+    AnnualReport,
+    ClosureTable,
+    ConsultationRow,
+    ConsultationTable,
+    CoordinationTable,
+    MeetingTable,
+    ParticipationRow,
+    ParticipationTable,
+    TargetRow,
+    TrendReport,
+    TrendRow,
+)
+from yorisoi.reports.targets import Targets
+
+TOTAL_LABEL = "合計"
+NO_DESK_LABEL = "受付窓口なし"
+PUBLISHED_METHODS = [m.value for m in ContactMethod if m is not ContactMethod.UNRECORDED]
+
+
+def _ordered(counts: Mapping[str, int], codes: list[str]) -> dict[str, int]:
+    """Every known code in order (zeros included), then any code the records hold beyond them."""
+    ordered = {code: int(counts.get(code, 0)) for code in codes}
+    ordered.update({code: int(n) for code, n in sorted(counts.items()) if code not in ordered})
+    return ordered
+
+
+def _consultation_row(
+    desk_id: int | None,
+    desk: str,
+    groups: list[stats.ContactGroup],
+    topics: list[stats.TopicGroup],
+    cases: int,
+    topic_codes: list[str],
+) -> ConsultationRow:
+    referrers: Counter[str] = Counter()
+    methods: Counter[str] = Counter()
+    for group in groups:
+        referrers[group.referrer] += group.contacts
+        methods[group.method] += group.contacts
+    unrecorded = methods.pop(ContactMethod.UNRECORDED.value, 0)
+    mentions: Counter[str] = Counter()
+    for topic in topics:
+        mentions[topic.topic] += topic.mentions
+    return ConsultationRow(
+        desk_id=desk_id,
+        desk=desk,
+        referrers=_ordered(referrers, [r.value for r in Referrer]),
+        methods=_ordered(methods, PUBLISHED_METHODS),
+        unrecorded_method=unrecorded,
+        topics=_ordered(mentions, topic_codes),
+        cases=cases,
+        contacts=sum(g.contacts for g in groups),
+    )
+
+
+def _consultation(
+    session: Session,
+    period: stats.Period,
+    desk_id: int | None,
+    desk_name: str | None,
+    topic_codes: list[str],
+) -> ConsultationTable:
+    groups = stats.contact_groups(session, period, desk_id)
+    topics = stats.topic_groups(session, period, desk_id)
+    cases_by_desk = {row.desk_id: row.cases for row in stats.desk_cases(session, period, desk_id)}
+    total = _consultation_row(
+        desk_id,
+        desk_name or TOTAL_LABEL,
+        groups,
+        topics,
+        stats.total_cases(session, period, desk_id),
+        topic_codes,
+    )
+    if desk_id is not None:
+        return ConsultationTable(desks=[], total=total)
+    desks: list[tuple[int | None, str]] = list(stats.desks(session))
+    if None in cases_by_desk:
+        desks.append((None, NO_DESK_LABEL))
+    rows = [
+        _consultation_row(
+            d_id,
+            name,
+            [g for g in groups if g.desk_id == d_id],
+            [t for t in topics if t.desk_id == d_id],
+            cases_by_desk.get(d_id, 0),
+            topic_codes,
+        )
+        for d_id, name in desks
+    ]
+    return ConsultationTable(desks=rows, total=total)
+
+
+def _counts(rows: list[stats.KindCount]) -> dict[str, int]:
+    return {row.kind: int(row.total) for row in rows}
+
+
+def build_annual(
+    session: Session,
+    *,
+    fiscal_year: int,
+    as_of: dt.date,
+    topics: Mapping[str, str],
+    targets: Targets | None = None,
+    desk_id: int | None = None,
+    desk_name: str | None = None,
+) -> AnnualReport:
+    """Every table of 年度 `fiscal_year` counting records dated on or before `as_of`."""
+    period = stats.Period.fiscal_year(fiscal_year, as_of)
+    meetings = _counts(stats.meetings_held(session, period, desk_id))
+    plans = stats.plans_approved(session, period, desk_id)
+    closures = _ordered(
+        _counts(stats.closures_approved(session, period, desk_id)), [r.value for r in ClosureReason]
+    )
+    outreach = _counts(stats.outreach_done(session, period, desk_id))
+    enrolments = {row.program: row for row in stats.program_enrolments(session, period, desk_id)}
+    providers = None if desk_id is not None else _counts(stats.provider_registrations(session, period))
+    participation = ParticipationTable(
+        [
+            ParticipationRow(
+                program=program.value,
+                enrolments=enrolments[program].enrolments if program in enrolments else 0,
+                persons=enrolments[program].persons if program in enrolments else 0,
+                new_providers=None if providers is None else providers.get(program.value, 0),
+            )
+            for program in Program
+        ]
+    )
+    report = AnnualReport(
+        fiscal_year=fiscal_year,
+        as_of=as_of,
+        start=period.start,
+        end=period.end,
+        desk=desk_name,
+        started=period.start <= period.end,
+        consultation=_consultation(session, period, desk_id, desk_name, list(topics)),
+        meetings=MeetingTable(
+            support_meetings=meetings.get(MeetingKind.SUPPORT.value, 0),
+            multilayer_meetings=meetings.get(MeetingKind.MULTILAYER.value, 0),
+            plans_new=plans.new,
+            plans_revised=plans.approved - plans.new,
+            closures=sum(closures.values()),
+        ),
+        closures=ClosureTable(closures),
+        coordination=CoordinationTable(
+            multi_agency_cases=stats.multi_agency_cases(session, period, desk_id),
+            home_visits=outreach.get(OutreachKind.HOME_VISIT.value, 0),
+            meeting_attendance=outreach.get(OutreachKind.MEETING_ATTENDANCE.value, 0),
+        ),
+        participation=participation,
+    )
+    if targets is None:
+        return report
+    rows = [
+        target_row(indicator, fiscal_year, target, report)
+        for indicator, target in targets.for_year(fiscal_year).items()
+    ]
+    return dataclasses.replace(report, targets=rows)
+
+
+def target_row(indicator: str, fiscal_year: int, target: int, report: AnnualReport) -> TargetRow:
+    """A PDCA line: target, actual (None before the 年度 starts) and achievement rate."""
+    actual = INDICATORS[indicator].value(report) if report.started else None
+    rate = None if actual is None or target == 0 else round(actual * 100 / target, 1)
+    return TargetRow(indicator, fiscal_year, target, actual, rate)
+
+
+def build_trend(
+    session: Session,
+    *,
+    first: int,
+    last: int,
+    as_of: dt.date,
+    topics: Mapping[str, str],
+    targets: Targets | None = None,
+    desk_id: int | None = None,
+    desk_name: str | None = None,
+) -> TrendReport:
+    """Every indicator over 年度 `first`..`last`, each 年度 cut at the same 基準日."""
+    if last < first:
+        raise InvalidInput(
+            f"期間の終わり（{fiscal_year_short(last)}）が始まり（{fiscal_year_short(first)}）より前です。",
+            f"The last 年度 ({fiscal_year_short(last)}) is before the first ({fiscal_year_short(first)}).",
+        )
+    if last - first >= 30:
+        raise InvalidInput("推移は30年度までです。", "A trend covers at most 30 年度.")
+    years = [
+        build_annual(
+            session,
+            fiscal_year=fy,
+            as_of=as_of,
+            topics=topics,
+            targets=targets,
+            desk_id=desk_id,
+            desk_name=desk_name,
+        )
+        for fy in range(first, last + 1)
+    ]
+    targets = targets or Targets()
+    rows = [
+        TrendRow(
+            indicator=key,
+            actuals={y.fiscal_year: indicator.value(y) if y.started else None for y in years},
+            targets={y.fiscal_year: t for y in years if (t := targets.get(key, y.fiscal_year)) is not None},
+        )
+        for key, indicator in INDICATORS.items()
+    ]
+    return TrendReport(
+        fiscal_years=[y.fiscal_year for y in years],
+        as_of=as_of,
+        desk=desk_name,
+        rows=rows,
+        targets=[row for y in years for row in y.targets],
+        years=years,
+    )
