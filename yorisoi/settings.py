@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from yorisoi.vocabulary import DEFAULT_TOPICS
@@ -60,6 +60,40 @@ class SweepSettings(BaseModel):
         default=5, ge=1, le=60, description="Escalate to the supervisor past this many days overdue."
     )
     batch_size: int = Field(default=1000, ge=1, le=100_000, description="Cases per task run.")
+    plan_review_days: int = Field(
+        default=180, ge=7, le=730, description="A plan is reviewed this many days after its approval."
+    )
+    short_stay_notice_days: int = Field(
+        default=3, ge=0, le=14, description="Remind this many days before a short stay (短期宿泊) ends."
+    )
+    progress_meetings: list[str] = Field(
+        default_factory=lambda: ["09-20", "03-15"],
+        description="MM-DD of the half-yearly whole-system meetings (上期/下期); the progress list "
+        "goes to the supervisors notice_business_days before each.",
+    )
+    cron: str = Field(
+        default="30 8 * * 1-5",
+        pattern=r"^\S+( \S+){4}$",
+        description="When `yorisoi serve` runs the sweeps (cron, Asia/Tokyo); closed days are skipped.",
+    )
+    dispatch_cron: str = Field(
+        default="*/5 * * * *",
+        pattern=r"^\S+( \S+){4}$",
+        description="When `yorisoi serve` drains the outbox (messages still wait for business hours).",
+    )
+    relay_interval_seconds: int = Field(
+        default=60, ge=5, le=3600, description="How often `yorisoi serve` relays case events to Prefect."
+    )
+
+    @field_validator("progress_meetings")
+    @classmethod
+    def _month_days(cls, value: list[str]) -> list[str]:
+        for text in value:
+            try:
+                dt.date.fromisoformat(f"2024-{text}")  # a leap year, so 02-29 is accepted
+            except ValueError:
+                raise ValueError(f"{text!r}: 会議日は MM-DD で書いてください (e.g. 09-20)") from None
+        return value
 
 
 class NotificationSettings(BaseModel):

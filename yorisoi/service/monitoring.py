@@ -1,0 +1,99 @@
+"""Monitoring overdue marks: the sweep's one change to a case, made as an audited action.
+
+A case whose monitoring is overdue past the escalation threshold gets `overdue=True` (shown in
+`case list`). The mark is an action like any other — one audit event and one outbox row per
+case — recorded by the system (no actor). Recording the monitoring clears it again.
+
+Built for the sweep: one call marks a whole batch of cases in one transaction, reading all
+their heads in one query. A case that was marked, left the monitoring stage or got a new
+monitoring date since the sweep looked at it is skipped, so a re-run changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Table, select
+from sqlmodel import Session
+
+from models import Case
+from states import Stage
+from yorisoi.service.cases import Fired
+from yorisoi.service.journal import CaseHead, append_event
+
+MARK_OVERDUE = "mark_overdue"
+
+_case: Table = Case.__table__  # type: ignore[attr-defined]
+
+MONITORING_STAGES: frozenset[str] = frozenset({Stage.MONITORING})
+"""The stages in which a case has monitoring dates."""
+
+
+@dataclass(frozen=True, slots=True)
+class OverdueMark:
+    """Mark `case_id` overdue for its monitoring date `scheduled_on` (as the case row holds it)."""
+
+    case_id: int
+    number: str
+    scheduled_on: dt.date
+    due_on: dt.date
+    days_overdue: int
+
+
+def mark_overdue(*, session: Session, marks: Sequence[OverdueMark], swept_on: dt.date) -> list[Fired]:
+    """Mark the cases overdue, one audited system action each, in one transaction; commits."""
+    if not marks:
+        return []
+    wanted = {mark.case_id: mark for mark in marks}
+    fired: list[Fired] = []
+    try:
+        c = _case.c
+        rows = session.execute(
+            select(
+                c.id,
+                c.number,
+                c.stage,
+                c.version,
+                c.episode,
+                c.audit_head,
+                c.coordinator_id,
+                c.next_monitoring_on,
+            )
+            .where(c.id.in_(wanted), c.overdue.is_(False), c.stage.in_(MONITORING_STAGES))
+            .order_by(c.id)
+            .with_for_update()  # PostgreSQL: no monitoring record slips in between; SQLite locks already
+        ).all()
+        for case_id, number, stage, version, episode, audit_head, coordinator_id, scheduled_on in rows:
+            mark = wanted[case_id]
+            if scheduled_on != mark.scheduled_on:
+                continue
+            head = CaseHead(
+                id=case_id,
+                number=number,
+                stage=stage,
+                version=version,
+                episode=episode,
+                audit_head=audit_head,
+                coordinator_id=coordinator_id,
+            )
+            event = append_event(
+                session,
+                head,
+                action=MARK_OVERDUE,
+                to_stage=stage,
+                actor_id=None,
+                payload={
+                    "due_on": mark.due_on.isoformat(),
+                    "days_overdue": mark.days_overdue,
+                    "swept_on": swept_on.isoformat(),
+                },
+                case_updates={"overdue": True},
+            )
+            fired.append(Fired.of(event))
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return fired
