@@ -134,7 +134,7 @@ def test_half_year_progress_lists_counts_and_overdue_case_numbers(
     payload = rows[0].payload
     assert payload["period_label"] == "令和7年度上期"
     assert payload["due_on"] == "2025-09-22"
-    assert payload["active_cases"] == {"受付": 1, "支援・モニタリング": 2}
+    assert payload["active_cases"] == 3
     assert payload["cases"] == [
         {
             "case_number": case_row(session, late).number,

@@ -2,8 +2,10 @@
 
 The meetings are on the days `sweep.progress_meetings` names (MM-DD; a closed day moves to the
 next business day). From `notice_business_days` business days before a meeting until its day,
-every active supervisor gets one report per meeting: open cases counted per stage and the
-numbers of the cases whose monitoring is overdue — case numbers only, never names.
+every active supervisor gets one report per meeting: how many cases are open and the cases
+whose monitoring is overdue (number, stage, due date, days late) — case numbers only, never
+names. The message carries only the fields the notification templates read (a total, not
+counts per stage: `notifications.templates` has no field for those yet).
 """
 
 from __future__ import annotations
@@ -65,9 +67,7 @@ def fetch(session: Session, ctx: SweepContext, after: Cursor | None) -> list[Pro
 
 def plan(ctx: SweepContext, rows: list[ProgressReport]) -> Planned:
     planned = Planned()
-    order = {stage: index for index, stage in enumerate(ctx.stage_labels)}
     for report in rows:
-        stages = sorted(report.by_stage.items(), key=lambda item: order.get(item[0], len(order)))
         overdue = []
         for case in report.overdue:
             due = ctx.days.due(case.due_on)
@@ -77,7 +77,7 @@ def plan(ctx: SweepContext, rows: list[ProgressReport]) -> Planned:
         payload = {
             "period_label": period,
             "due_on": report.meeting_on.isoformat(),
-            "active_cases": {ctx.stage_labels.get(stage, stage): count for stage, count in stages},
+            "active_cases": sum(report.by_stage.values()),
             "cases": overdue,
             "link": f"{ctx.base_url}/cases",
         }
