@@ -108,6 +108,14 @@ class NotificationSettings(BaseModel):
     base_url: str = Field(
         default="http://127.0.0.1:8000", description="Links in messages point here (the web app)."
     )
+    lease_seconds: int = Field(
+        default=300,
+        ge=30,
+        le=86_400,
+        description="A worker holds a claimed message this long before another may retry it; "
+        "keep it well above the slowest delivery.",
+    )
+    batch_size: int = Field(default=200, ge=1, le=10_000, description="Messages per dispatch run, at most.")
 
 
 class ReportSettings(BaseModel):
