@@ -166,9 +166,9 @@ def enqueue_reminders(
             },
         )
     dialect = session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
-    if insert is None:
+    if dialect not in {"postgresql", "sqlite"}:
         raise NotImplementedError(f"enqueue_reminders supports PostgreSQL and SQLite, not {dialect}")
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     batch = list(values.values())
     inserted = 0
     for start in range(0, len(batch), _INSERT_CHUNK):
@@ -215,16 +215,24 @@ def claim_due(
     if limit < 1:
         return []
     due = or_(
-        and_(OutboxMessage.status == OutboxStatus.PENDING, col(OutboxMessage.available_at) <= now),
+        and_(col(OutboxMessage.status) == OutboxStatus.PENDING, col(OutboxMessage.available_at) <= now),
         and_(
-            OutboxMessage.status == OutboxStatus.SENDING,
+            col(OutboxMessage.status) == OutboxStatus.SENDING,
             col(OutboxMessage.claimed_until) <= now,
-            OutboxMessage.attempts < max_attempts,
+            col(OutboxMessage.attempts) < max_attempts,
         ),
     )
     m = OutboxMessage
     query = (
-        select(m.id, m.topic, m.recipient, m.idempotency_key, m.payload, m.attempts, m.delivered_to)
+        select(
+            col(m.id),
+            col(m.topic),
+            col(m.recipient),
+            col(m.idempotency_key),
+            col(m.payload),
+            col(m.attempts),
+            col(m.delivered_to),
+        )
         .where(due, _for_apprise())
         .order_by(col(m.available_at), col(m.id))
         .limit(limit)
@@ -238,7 +246,9 @@ def claim_due(
     session.execute(
         update(m)
         .where(col(m.id).in_([row.id for row in rows]))
-        .values(status=OutboxStatus.SENDING, attempts=m.attempts + 1, claimed_until=until, claim_token=token)
+        .values(
+            status=OutboxStatus.SENDING, attempts=col(m.attempts) + 1, claimed_until=until, claim_token=token
+        )
         .execution_options(synchronize_session=False)
     )
     return [
@@ -266,9 +276,9 @@ def fail_abandoned(session: Session, *, now: dt.datetime, max_attempts: int) -> 
     result = session.execute(
         update(OutboxMessage)
         .where(
-            OutboxMessage.status == OutboxStatus.SENDING,
+            col(OutboxMessage.status) == OutboxStatus.SENDING,
             col(OutboxMessage.claimed_until) <= now,
-            OutboxMessage.attempts >= max_attempts,
+            col(OutboxMessage.attempts) >= max_attempts,
             _for_apprise(),
         )
         .values(
@@ -286,9 +296,9 @@ def _finish(session: Session, claimed: Claimed, **values: Any) -> bool:
     result = session.execute(
         update(OutboxMessage)
         .where(
-            OutboxMessage.id == claimed.id,
-            OutboxMessage.status == OutboxStatus.SENDING,
-            OutboxMessage.claim_token == claimed.claim_token,
+            col(OutboxMessage.id) == claimed.id,
+            col(OutboxMessage.status) == OutboxStatus.SENDING,
+            col(OutboxMessage.claim_token) == claimed.claim_token,
         )
         .values(claimed_until=None, claim_token="", **values)
         .execution_options(synchronize_session=False)
@@ -345,7 +355,7 @@ def mark_attempt_failed(
 
 def release(session: Session, claimed: Claimed) -> bool:
     """Give back a claimed message this worker never handed to Apprise (the attempt is not counted)."""
-    return _finish(session, claimed, status=OutboxStatus.PENDING, attempts=OutboxMessage.attempts - 1)
+    return _finish(session, claimed, status=OutboxStatus.PENDING, attempts=col(OutboxMessage.attempts) - 1)
 
 
 def defer_due(session: Session, *, now: dt.datetime, until: dt.datetime) -> int:
@@ -353,7 +363,7 @@ def defer_due(session: Session, *, now: dt.datetime, until: dt.datetime) -> int:
     result = session.execute(
         update(OutboxMessage)
         .where(
-            OutboxMessage.status == OutboxStatus.PENDING,
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
             col(OutboxMessage.available_at) <= now,
             _for_apprise(),
         )
@@ -383,21 +393,25 @@ def list_messages(
 
 def count_by_status(session: Session) -> dict[str, int]:
     rows = session.execute(
-        select(OutboxMessage.status, func.count()).where(_for_apprise()).group_by(OutboxMessage.status)
+        select(col(OutboxMessage.status), func.count())
+        .where(_for_apprise())
+        .group_by(col(OutboxMessage.status))
     ).all()
     return {status: int(count) for status, count in rows}
 
 
 def failed_ids(session: Session) -> list[int]:
-    query = select(OutboxMessage.id).where(OutboxMessage.status == OutboxStatus.FAILED, _for_apprise())
+    query = select(col(OutboxMessage.id)).where(
+        col(OutboxMessage.status) == OutboxStatus.FAILED, _for_apprise()
+    )
     return [int(i) for i in session.execute(query.order_by(col(OutboxMessage.id))).scalars()]
 
 
 def not_failed(session: Session, ids: Collection[int]) -> dict[int, str | None]:
     """Which of `ids` are not failed reminders: id → its status, or None when there is no such reminder."""
-    found = dict(
-        session.execute(
-            select(OutboxMessage.id, OutboxMessage.status).where(
+    found: dict[int, str] = dict(
+        session.execute(  # type: ignore[arg-type]
+            select(col(OutboxMessage.id), col(OutboxMessage.status)).where(
                 col(OutboxMessage.id).in_(list(ids)), _for_apprise()
             )
         ).all()
@@ -416,7 +430,7 @@ def requeue_failed(session: Session, ids: Collection[int], *, now: dt.datetime) 
         update(OutboxMessage)
         .where(
             col(OutboxMessage.id).in_(list(ids)),
-            OutboxMessage.status == OutboxStatus.FAILED,
+            col(OutboxMessage.status) == OutboxStatus.FAILED,
             _for_apprise(),
         )
         .values(status=OutboxStatus.PENDING, attempts=0, available_at=now, claimed_until=None, claim_token="")

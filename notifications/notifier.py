@@ -20,6 +20,7 @@ import threading
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import apprise
@@ -61,9 +62,18 @@ class Target:
     url: str  # with secrets masked
 
 
+def service_url(service: apprise.NotifyBase, *, privacy: bool) -> str:
+    """The service's Apprise URL; with `privacy`, passwords and tokens masked."""
+    return str(service.url(privacy=privacy))  # type: ignore[no-untyped-call]
+
+
 def fingerprint(service: apprise.NotifyBase) -> str:
     """A stable id of one configured service (its full URL, hashed; never stored in clear)."""
-    return hashlib.sha256(service.url(privacy=False).encode()).hexdigest()[:16]
+    return hashlib.sha256(service_url(service, privacy=False).encode()).hexdigest()[:16]
+
+
+def _capture() -> Any:
+    return apprise.LogCapture(level=logging.WARNING, fmt=_LOG_FORMAT)  # type: ignore[no-untyped-call]
 
 
 def _own_log_lines(captured: str) -> list[str]:
@@ -92,7 +102,7 @@ class Notifier:
                 f"cannot read the Apprise configuration {path}: {exc.strerror}",
             ) from None
         config = apprise.AppriseConfig()
-        with apprise.LogCapture(level=logging.WARNING, fmt=_LOG_FORMAT) as log:
+        with _capture() as log:
             added = config.add_config(text, format="yaml")
             services = config.servers() if added else []
         problems = tuple(_own_log_lines(log.getvalue()))
@@ -119,7 +129,8 @@ class Notifier:
     def targets(self, recipient_tag: str) -> list[Target]:
         """The services a message to `recipient_tag` would reach (secrets masked)."""
         return [
-            Target(fingerprint(s), s.service_name, s.url(privacy=True)) for s in self._services(recipient_tag)
+            Target(fingerprint(s), str(s.service_name or type(s).__name__), service_url(s, privacy=True))
+            for s in self._services(recipient_tag)
         ]
 
     def _services(self, recipient_tag: str) -> list[apprise.NotifyBase]:
@@ -161,14 +172,14 @@ class Notifier:
             if ok:
                 delivered.append(mark)
             else:
-                errors.append(f"{service.url(privacy=True)}: {error or '失敗 / failed'}")
+                errors.append(f"{service_url(service, privacy=True)}: {error or '失敗 / failed'}")
         return DeliveryResult(not errors, "; ".join(errors), tuple(delivered))
 
     def _send_one(
         self, service: apprise.NotifyBase, recipient: str, title: str, body: str, key: str
     ) -> tuple[bool, str]:
         one = apprise.Apprise()
-        with apprise.LogCapture(level=logging.WARNING, fmt=_LOG_FORMAT) as log:
+        with _capture() as log:
             try:
                 one.add(_with_idempotency_key(service, key))
                 with delivering(recipient, key):
@@ -181,7 +192,7 @@ class Notifier:
 
 def _with_idempotency_key(service: apprise.NotifyBase, key: str) -> apprise.NotifyBase:
     """The same service with the key attached where its protocol can carry it."""
-    url = service.url(privacy=False)
+    url = service_url(service, privacy=False)
     schema = url.partition("://")[0].lower()
     if schema not in _HEADER_SCHEMAS:
         return service

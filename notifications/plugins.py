@@ -14,4 +14,4 @@ from apprise.manager_plugins import NotificationManager
 def load_apprise_plugins() -> None:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="'imghdr' is deprecated", category=DeprecationWarning)
-        NotificationManager().load_modules()
+        NotificationManager().load_modules()  # type: ignore[no-untyped-call]

@@ -57,7 +57,8 @@ def sink_url(path: Path) -> str:
     return f"{SCHEMA}://?file={quote(str(path), safe='')}"
 
 
-@apprise.decorators.notify(on=SCHEMA, name="yorisoi local sink (JSON lines)")
+# Apprise is untyped.
+@apprise.decorators.notify(on=SCHEMA, name="yorisoi local sink (JSON lines)")  # type: ignore[untyped-decorator,no-untyped-call]
 def _write(body: str, title: str, notify_type: str, meta: dict[str, Any], *args: Any, **kwargs: Any) -> bool:
     target = (meta.get("qsd") or {}).get("file")
     if not target:
