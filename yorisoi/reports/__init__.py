@@ -1,1 +1,1 @@
-"""年度 statistics and the supervisor's audit: report model, layouts, and terminal/CSV/XLSX/JSON/SVG output."""
+"""年度 statistics and the supervisor's audit: report model, layouts, terminal/CSV/XLSX/JSON/SVG."""

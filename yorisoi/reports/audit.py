@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import Session
 
@@ -262,3 +263,47 @@ def audit_sheets(report: AuditReport, machine: LifecycleMachine) -> list[Sheet]:
             chain_rows or [["—", "—", "すべての記録がハッシュチェーンと一致しました。"]],
         ),
     ]
+
+
+def _plain(row: tuple[Any, ...]) -> dict[str, Any]:
+    """A query row as JSON-ready values (dates as YYYY-MM-DD)."""
+    fields: dict[str, Any] = row._asdict()  # type: ignore[attr-defined]
+    return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in fields.items()}
+
+
+def audit_json(report: AuditReport) -> dict[str, Any]:
+    return {
+        "start": report.start.isoformat(),
+        "end": report.end.isoformat(),
+        "today": report.today.isoformat(),
+        "clean": report.clean,
+        "plan_approvals": [_plain(r) for r in report.plan_approvals],
+        "closures": [_plain(r) for r in report.closures],
+        "findings": [
+            {
+                "code": f.code,
+                "case": f.case_number,
+                "subject": f.subject,
+                "message_ja": f.ja,
+                "message_en": f.en,
+            }
+            for f in report.findings
+        ],
+        "overdue_monitoring": [_plain(r) for r in report.overdue],
+        "consents_withdrawn": [_plain(r) for r in report.withdrawn],
+        "chain": {
+            "ok": report.chain.ok,
+            "cases": report.chain.cases,
+            "events": report.chain.events,
+            "problems": [
+                {
+                    "case": p.case_number,
+                    "seq": p.seq,
+                    "event_id": p.event_id,
+                    "message_ja": p.ja,
+                    "message_en": p.en,
+                }
+                for p in report.chain.problems
+            ],
+        },
+    }

@@ -125,7 +125,8 @@ def meetings_sheet(report: AnnualReport) -> Sheet:
         ],
         notes=[
             "※プランは新たに承認された支援プランの数です"
-            f"（見直しによる再承認 {m.plans_revised} 件は含みません）。終結は承認された終結の数です。"
+            + (f"（見直しによる再承認 {m.plans_revised} 件は含みません）" if m.plans_revised else "")
+            + "。終結は承認された終結の数です。"
         ],
     )
 

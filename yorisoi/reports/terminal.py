@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from yorisoi.reports.layout import Cell, Sheet
+from yorisoi.reports.layout import NOT_APPLICABLE, Cell, Group, Sheet
 
 WIDE = 12
 
@@ -19,10 +19,15 @@ def _text(value: Cell) -> str:
     return escape(str(value))
 
 
+def _is_number(value: Cell) -> bool:
+    return value is None or value == NOT_APPLICABLE or isinstance(value, int | float)
+
+
 def _flat(sheet: Sheet) -> Table:
-    table = Table(title=escape(sheet.title), title_justify="left")
+    table = Table()
     for index, column in enumerate(sheet.columns):
-        table.add_column(escape(column), justify="left" if index == 0 else "right", overflow="fold")
+        numeric = index > 0 and all(_is_number(row[index]) for row in sheet.rows)
+        table.add_column(escape(column), justify="right" if numeric else "left", overflow="fold")
     for row in sheet.rows:
         table.add_row(*(_text(v) for v in row))
     return table
@@ -30,22 +35,30 @@ def _flat(sheet: Sheet) -> Table:
 
 def _turned(sheet: Sheet) -> Table:
     """Columns become rows (区分 / 項目), the first column's values become the columns."""
-    table = Table(title=escape(sheet.title), title_justify="left")
-    table.add_column("区分")
-    table.add_column(escape(sheet.columns[0]))
+    table = Table()
+    table.add_column("区分", no_wrap=True)
+    table.add_column(escape(sheet.columns[0]), no_wrap=True)
     for row in sheet.rows:
         table.add_column(_text(row[0]), justify="right", overflow="fold")
-    groups: list[str] = []
-    for group in sheet.groups or []:
-        groups.extend([group.label or ""] + [""] * (group.span - 1))
+    kinds: list[tuple[str, str]] = []  # (区分, 項目) per column
+    column = 0
+    for group in sheet.groups or [Group(None, len(sheet.columns))]:
+        for offset in range(group.span):
+            label = sheet.columns[column + offset]
+            if group.label is None:  # a column of its own (相談実件数): its label is the 区分
+                kinds.append((label, ""))
+            else:
+                kinds.append((group.label if offset == 0 else "", label))
+        column += group.span
     for index in range(1, len(sheet.columns)):
-        label = groups[index] if index < len(groups) else ""
-        table.add_row(escape(label), escape(sheet.columns[index]), *(_text(row[index]) for row in sheet.rows))
+        kind, item = kinds[index]
+        table.add_row(escape(kind), escape(item), *(_text(row[index]) for row in sheet.rows))
     return table
 
 
 def print_sheets(sheets: list[Sheet], console: Console) -> None:
     for sheet in sheets:
+        console.print(sheet.title, style="bold", markup=False, highlight=False)
         console.print(_turned(sheet) if len(sheet.columns) > WIDE else _flat(sheet))
         for note in sheet.notes:
             console.print(note, markup=False, highlight=False)
