@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, func, or_
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -69,17 +70,18 @@ def list_cases(
         col(Case.overdue),
         and_(col(Case.next_monitoring_on).is_not(None), col(Case.next_monitoring_on) < today),
     )
+    # Plain SQLAlchemy select: SQLModel's typed `select` stops at four columns.
     query = (
-        select(
-            Case.number,
-            Case.stage,
-            Case.episode,
-            Staff.login,
-            Staff.name,
-            Agency.name,
-            Case.opened_on,
-            Case.closed_on,
-            Case.next_monitoring_on,
+        sa_select(
+            col(Case.number),
+            col(Case.stage),
+            col(Case.episode),
+            col(Staff.login),
+            col(Staff.name),
+            col(Agency.name),
+            col(Case.opened_on),
+            col(Case.closed_on),
+            col(Case.next_monitoring_on),
             late,
         )
         .outerjoin(Staff, col(Staff.id) == col(Case.coordinator_id))
@@ -87,16 +89,21 @@ def list_cases(
         .order_by(col(Case.fiscal_year), col(Case.serial))
     )
     if stage is not None:
-        query = query.where(Case.stage == stage)
+        query = query.where(col(Case.stage) == stage)
     if coordinator_id is not None:
-        query = query.where(Case.coordinator_id == coordinator_id)
+        query = query.where(col(Case.coordinator_id) == coordinator_id)
     if fiscal_year is not None:
-        query = query.where(Case.fiscal_year == fiscal_year)
+        query = query.where(col(Case.fiscal_year) == fiscal_year)
     if overdue_only:
         query = query.where(late)
     if limit is not None:
         query = query.limit(limit)
-    return [CaseRow(*row[:9], overdue=bool(row[9])) for row in session.exec(query).all()]
+    return [
+        CaseRow(number, stage_, episode, login, name, desk, opened, closed, next_on, bool(is_late))
+        for number, stage_, episode, login, name, desk, opened, closed, next_on, is_late in session.execute(
+            query
+        )
+    ]
 
 
 @dataclass(frozen=True, slots=True)
