@@ -1,0 +1,201 @@
+"""`yorisoi case …`: open a case, list and show cases, record contacts, assess, reopen."""
+
+import datetime as dt
+from typing import Annotated
+
+import typer
+
+from yorisoi.cli.common import CaseNumber, Desk, Method, Note, OnDate, Referrer, Topics, parse_date, state
+
+app = typer.Typer(help="ケース: 受付・一覧・詳細・相談・アセスメント・再開 / cases", no_args_is_help=True)
+
+
+@app.command("open")
+def open_case(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option(help="本人の氏名 / name", show_default=False)],
+    desk: Desk,
+    referrer: Referrer,
+    method: Method,
+    topic: Topics,
+    kana: Annotated[str, typer.Option(help="フリガナ / kana")] = "",
+    birth_date: Annotated[
+        dt.date | None, typer.Option(parser=parse_date, metavar="YYYY-MM-DD", help="生年月日 / birth date")
+    ] = None,
+    address: Annotated[str, typer.Option(help="世帯の住所 / household address")] = "",
+    dv_protected: Annotated[
+        bool,
+        typer.Option(
+            "--dv-protected", help="DV等支援措置の対象（住所をどこにも表示しない） / mask the address"
+        ),
+    ] = False,
+    coordinator: Annotated[
+        str | None, typer.Option(help="担当コーディネーターのログイン名（省略時は操作者） / coordinator")
+    ] = None,
+    on: OnDate = None,
+    note: Note = "",
+) -> None:
+    """受付: 新しいケースを作り、最初の相談を記録する / open a case with its first contact."""
+    from yorisoi.cli import output, session
+    from yorisoi.service import cases
+
+    cli = state(ctx)
+    with session.database() as db:
+        actor = session.actor(db, cli)
+        contact = session.contact(
+            db, desk=desk, referrer=referrer, method=method, topics=topic, on=on, note=note
+        )
+        fired = cases.open_case(
+            session=db,
+            actor=actor,
+            machine=session.machine(),
+            person={
+                "name": name,
+                "kana": kana,
+                "birth_date": birth_date,
+                "address": address,
+                "dv_protected": dv_protected,
+            },
+            contact=contact,
+            coordinator_id=session.staff(db, coordinator).id if coordinator else None,
+        )
+    output.fired(cli, fired)
+
+
+@app.command("list")
+def list_cases(
+    ctx: typer.Context,
+    stage: Annotated[
+        str | None, typer.Option(help="段階（例: assessment またはアセスメント） / stage")
+    ] = None,
+    coordinator: Annotated[str | None, typer.Option(help="担当者のログイン名 / coordinator login")] = None,
+    overdue: Annotated[
+        bool, typer.Option("--overdue", help="モニタリング期限を過ぎたケースだけ / only overdue")
+    ] = False,
+    fy: Annotated[str | None, typer.Option(help="年度（例: R7、令和7年度、2025） / fiscal year")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="最大件数 / at most this many")] = None,
+) -> None:
+    """ケースの一覧（番号順） / list cases."""
+    from models.queries import list_cases as query
+    from yorisoi.cli import labels, output, session
+    from yorisoi.errors import InvalidInput
+    from yorisoi.jpdates import parse_fiscal_year, today_tokyo
+
+    cli = state(ctx)
+    lifecycle = session.machine().lifecycle
+    stages = {s.name: s.ja for s in lifecycle.stages}
+    try:
+        fiscal_year = parse_fiscal_year(fy) if fy else None
+    except ValueError as exc:
+        raise InvalidInput(str(exc), f"Cannot read the fiscal year {fy!r} (e.g. R7, 2025).") from None
+    with session.database() as db:
+        rows = query(
+            db,
+            today=today_tokyo(),
+            stage=labels.code(stage, stages, "段階", "Stage") if stage else None,
+            coordinator_id=session.staff(db, coordinator).id if coordinator else None,
+            fiscal_year=fiscal_year,
+            overdue_only=overdue,
+            limit=limit,
+        )
+    if cli.json:
+        output.emit_json(rows)
+        return
+    output.table(
+        f"ケース {len(rows)} 件",
+        ["番号", "段階", "担当", "受付窓口", "受付日", "次回モニタリング", "期限超過"],
+        (
+            [
+                r.number + (f"（第{r.episode}期）" if r.episode > 1 else ""),
+                labels.stage(lifecycle, r.stage),
+                r.coordinator_name,
+                r.desk,
+                r.opened_on,
+                r.next_monitoring_on,
+                "⚠ 超過" if r.overdue else "",
+            ]
+            for r in rows
+        ),
+    )
+
+
+@app.command("show")
+def show(ctx: typer.Context, number: CaseNumber) -> None:
+    """ケースの詳細と経過（監査記録） / show a case and its timeline."""
+    from models.queries import case_detail, timeline
+    from yorisoi.cli import output, render, session
+    from yorisoi.errors import NotFound
+
+    cli = state(ctx)
+    with session.database() as db:
+        case_id = session.case_id(db, number)
+        detail = case_detail(db, case_id)
+        events = timeline(db, case_id)
+    if detail is None:  # deleted between the two reads
+        raise NotFound(f"ケース {number} は存在しません。", f"There is no case {number}.")
+    if cli.json:
+        output.emit_json({"case": detail, "timeline": events})
+        return
+    render.case(detail, events, session.machine().lifecycle)
+
+
+@app.command("contact")
+def add_contact(
+    ctx: typer.Context,
+    number: CaseNumber,
+    referrer: Referrer,
+    method: Method,
+    topic: Topics,
+    desk: Annotated[str | None, typer.Option(help="受付窓口の名前 / desk")] = None,
+    on: OnDate = None,
+    note: Note = "",
+) -> None:
+    """相談を記録する（相談延件数。終結後のアフターフォローも可） / record another contact."""
+    from yorisoi.cli import output, session
+    from yorisoi.service import cases
+
+    cli = state(ctx)
+    with session.database() as db:
+        actor = session.actor(db, cli)
+        data = session.contact(
+            db, desk=desk, referrer=referrer, method=method, topics=topic, on=on, note=note
+        )
+        fired = cases.add_contact(
+            session=db, case_id=session.case_id(db, number), actor=actor, machine=session.machine(), **data
+        )
+    output.fired(cli, fired)
+
+
+@app.command("assess")
+def assess(ctx: typer.Context, number: CaseNumber, note: Note = "") -> None:
+    """アセスメントを開始する / start the assessment."""
+    from yorisoi.cli import output, session
+
+    cli = state(ctx)
+    with session.database() as db:
+        fired = session.fire(db, cli, number, "start_assessment", note=note)
+    output.fired(cli, fired)
+
+
+@app.command("reopen")
+def reopen(
+    ctx: typer.Context,
+    number: CaseNumber,
+    referrer: Referrer,
+    method: Method,
+    topic: Topics,
+    desk: Annotated[str | None, typer.Option(help="受付窓口の名前 / desk")] = None,
+    on: OnDate = None,
+    note: Note = "",
+) -> None:
+    """終結したケースを新しい相談で再開する（新しいエピソード） / reopen a closed case."""
+    from yorisoi.cli import output, session
+
+    cli = state(ctx)
+    with session.database() as db:
+        session.actor(db, cli)
+        data = session.contact(
+            db, desk=desk, referrer=referrer, method=method, topics=topic, on=on, note=note
+        )
+        fired = session.fire(db, cli, number, "reopen", contact=data)
+    output.fired(cli, fired)

@@ -1,0 +1,92 @@
+"""What every command shares and can import cheaply: the global state, dates, option types.
+
+Nothing here imports the database, the service or Rich, so `yorisoi --help` stays fast;
+commands import those inside their bodies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import typer
+
+
+@dataclass
+class CliState:
+    """The global options: who acts (`--as`) and whether to print JSON (`--json`)."""
+
+    json: bool = False
+    actor_login: str | None = None
+
+
+def state(ctx: typer.Context) -> CliState:
+    root = ctx.find_root()
+    if not isinstance(root.obj, CliState):
+        root.obj = CliState()
+    return root.obj
+
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_date(text: str) -> dt.date:
+    """A date as YYYY-MM-DD (the only form accepted, so 03-04 is never read two ways)."""
+    value = text.strip()
+    try:
+        if not _DATE.match(value):
+            raise ValueError(value)
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"日付は YYYY-MM-DD で指定してください（例: 2025-04-01）: {text!r} / "
+            f"dates are YYYY-MM-DD (e.g. 2025-04-01): {text!r}"
+        ) from None
+
+
+def _date_option(*names: str, help: str) -> Any:
+    return typer.Option(*names, parser=parse_date, metavar="YYYY-MM-DD", help=help)
+
+
+CaseNumber = Annotated[
+    str, typer.Argument(help="ケース番号（例: R7-0001） / case number", show_default=False)
+]
+OnDate = Annotated[
+    dt.date | None, _date_option("--on", help="実施日（省略時は今日・Asia/Tokyo） / date, default today")
+]
+Note = Annotated[str, typer.Option(help="メモ / note")]
+
+# The parts of a consultation contact (相談), shared by `case open`, `case contact`, `case reopen`.
+Referrer = Annotated[
+    str,
+    typer.Option(
+        help="相談者区分: self（本人）, family（家族・親族）, community（地域）, agency（関係機関等）",
+        show_default=False,
+    ),
+]
+Method = Annotated[
+    str,
+    typer.Option(
+        help="相談方法: office_visit（来所）, phone（電話）, home_visit（訪問）, other（その他）",
+        show_default=False,
+    ),
+]
+Topics = Annotated[
+    list[str],
+    typer.Option(
+        "--topic",
+        help="相談内容のコードまたはラベル（複数指定可、例: income）。一覧は `yorisoi topics`",
+        show_default=False,
+    ),
+]
+Desk = Annotated[str, typer.Option(help="受付窓口の名前（`yorisoi agency add … --desk` で登録）")]
+
+
+def split_spec(text: str, separators: str) -> tuple[str, str | None]:
+    """Split `LEFT<sep>RIGHT` at the first of `separators` (ASCII or full-width); RIGHT may be absent."""
+    for index, char in enumerate(text):
+        if char in separators:
+            return text[:index].strip(), text[index + 1 :].strip()
+    return text.strip(), None

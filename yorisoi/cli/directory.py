@@ -1,0 +1,222 @@
+"""The directory: staff, agencies (関係機関 and 受付窓口), 参加支援 providers, 相談内容 topics."""
+
+import datetime as dt
+from typing import Annotated
+
+import typer
+
+from yorisoi.cli.common import parse_date, state
+
+staff_app = typer.Typer(help="職員の登録・一覧・無効化 / staff", no_args_is_help=True)
+agency_app = typer.Typer(help="関係機関・受付窓口の登録と一覧 / agencies and desks", no_args_is_help=True)
+provider_app = typer.Typer(help="参加支援の登録事業所 / programme providers", no_args_is_help=True)
+
+
+@staff_app.command("add")
+def staff_add(
+    ctx: typer.Context,
+    login: Annotated[str, typer.Argument(help="ログイン名（英小文字・数字・._-） / login")],
+    name: Annotated[str, typer.Option(help="氏名 / name", show_default=False)],
+    role: Annotated[
+        list[str],
+        typer.Option(
+            help="役割（複数可）: coordinator, supervisor, agency_member, auditor", show_default=False
+        ),
+    ],
+    agency: Annotated[str | None, typer.Option(help="所属する関係機関の名前 / agency")] = None,
+    team: Annotated[str | None, typer.Option(help="チーム / team")] = None,
+) -> None:
+    """職員を登録する / add a staff member."""
+    from yorisoi.cli import labels, output
+    from yorisoi.cli.session import agency_id, database
+    from yorisoi.service import directory
+
+    with database() as session:
+        roles = labels.codes(role, labels.ROLES, "役割", "Role")
+        added = directory.add_staff(
+            session,
+            login=login.strip(),
+            name=name,
+            roles=roles,
+            agency_id=agency_id(session, agency) if agency else None,
+            team=team,
+        )
+    roles_ja = "・".join(labels.ROLES[r] for r in added.roles)
+    output.done(
+        state(ctx),
+        f"職員を登録しました: {added.login}（{added.name}、{roles_ja}）",
+        {"login": added.login, "name": added.name, "roles": added.roles, "team": added.team},
+    )
+
+
+@staff_app.command("list")
+def staff_list(ctx: typer.Context) -> None:
+    """職員の一覧 / list staff."""
+    from models.queries import list_staff
+    from yorisoi.cli import labels, output
+    from yorisoi.cli.session import database
+
+    with database() as session:
+        rows = list_staff(session)
+    if state(ctx).json:
+        output.emit_json(rows)
+        return
+    output.table(
+        f"職員 {len(rows)} 名",
+        ["ログイン", "氏名", "役割", "所属", "チーム", "状態"],
+        (
+            [
+                r.login,
+                r.name,
+                "・".join(labels.label(labels.ROLES, x) for x in r.roles),
+                r.agency,
+                r.team,
+                "有効" if r.active else "無効",
+            ]
+            for r in rows
+        ),
+    )
+
+
+def _set_active(ctx: typer.Context, login: str, active: bool) -> None:
+    from yorisoi.cli import output
+    from yorisoi.cli.session import database
+    from yorisoi.service import directory
+
+    with database() as session:
+        changed = directory.set_staff_active(session, login.strip(), active)
+    output.done(
+        state(ctx),
+        f"職員 {changed.login}（{changed.name}）を{'有効' if active else '無効'}にしました。",
+        {"login": changed.login, "active": changed.active},
+    )
+
+
+@staff_app.command("deactivate")
+def staff_deactivate(
+    ctx: typer.Context, login: Annotated[str, typer.Argument(help="ログイン名 / login")]
+) -> None:
+    """職員を無効にする（以後その職員としては操作できない） / deactivate a staff member."""
+    _set_active(ctx, login, False)
+
+
+@staff_app.command("activate")
+def staff_activate(
+    ctx: typer.Context, login: Annotated[str, typer.Argument(help="ログイン名 / login")]
+) -> None:
+    """無効にした職員を有効に戻す / reactivate a staff member."""
+    _set_active(ctx, login, True)
+
+
+@agency_app.command("add")
+def agency_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="機関名 / name")],
+    field: Annotated[
+        str,
+        typer.Option(
+            help="分野: elderly, disability, child, poverty, health, education, housing, community, "
+            "municipality, other",
+            show_default=False,
+        ),
+    ],
+    desk: Annotated[bool, typer.Option("--desk", help="受付窓口でもある / also a consultation desk")] = False,
+) -> None:
+    """関係機関（受付窓口を含む）を登録する / add an agency."""
+    from yorisoi.cli import labels, output
+    from yorisoi.cli.session import database
+    from yorisoi.service import directory
+
+    with database() as session:
+        code = labels.code(field, labels.AGENCY_FIELDS, "分野", "Field")
+        added = directory.add_agency(session, name=name, field=code, is_desk=desk)
+    kind = "受付窓口" if added.is_desk else "関係機関"
+    output.done(
+        state(ctx),
+        f"{kind}を登録しました: {added.name}（{labels.AGENCY_FIELDS[added.field]}）",
+        {"id": added.id, "name": added.name, "field": added.field, "is_desk": added.is_desk},
+    )
+
+
+@agency_app.command("list")
+def agency_list(ctx: typer.Context) -> None:
+    """関係機関・受付窓口の一覧 / list agencies."""
+    from models.queries import list_agencies
+    from yorisoi.cli import labels, output
+    from yorisoi.cli.session import database
+
+    with database() as session:
+        rows = list_agencies(session)
+    if state(ctx).json:
+        output.emit_json(rows)
+        return
+    output.table(
+        f"関係機関 {len(rows)} 件",
+        ["ID", "名前", "分野", "受付窓口"],
+        ([r.id, r.name, labels.label(labels.AGENCY_FIELDS, r.field), "○" if r.is_desk else ""] for r in rows),
+    )
+
+
+@provider_app.command("add")
+def provider_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="事業所名 / name")],
+    program: Annotated[
+        str,
+        typer.Option(
+            help="事業: program_type_b（就労継続支援B型事業所活用事業）, "
+            "program_short_stay（短期宿泊場所提供事業）",
+            show_default=False,
+        ),
+    ],
+    registered_on: Annotated[
+        dt.date,
+        typer.Option(
+            parser=parse_date, metavar="YYYY-MM-DD", help="登録日 / registered on", show_default=False
+        ),
+    ],
+) -> None:
+    """参加支援の登録事業所を登録する / register a programme provider."""
+    from yorisoi.cli import labels, output
+    from yorisoi.cli.session import database
+    from yorisoi.service import directory
+
+    with database() as session:
+        code = labels.code(program, labels.PROGRAMS, "事業", "Programme")
+        added = directory.add_provider(session, name=name, program=code, registered_on=registered_on)
+    output.done(
+        state(ctx),
+        f"登録事業所を登録しました: {added.name}（{labels.PROGRAMS[added.program]}、{added.registered_on}）",
+        {"id": added.id, "name": added.name, "program": added.program, "registered_on": added.registered_on},
+    )
+
+
+@provider_app.command("list")
+def provider_list(ctx: typer.Context) -> None:
+    """登録事業所の一覧 / list providers."""
+    from models.queries import list_providers
+    from yorisoi.cli import labels, output
+    from yorisoi.cli.session import database
+
+    with database() as session:
+        rows = list_providers(session)
+    if state(ctx).json:
+        output.emit_json(rows)
+        return
+    output.table(
+        f"登録事業所 {len(rows)} 件",
+        ["ID", "名前", "事業", "登録日"],
+        ([r.id, r.name, labels.label(labels.PROGRAMS, r.program), r.registered_on] for r in rows),
+    )
+
+
+def topics(ctx: typer.Context) -> None:
+    """相談内容のコードとラベルの一覧（YORISOI_VOCABULARY__TOPICS_FILE で変更可） / list topics."""
+    from yorisoi.cli import output
+    from yorisoi.settings import get_settings
+
+    known = get_settings().topics()
+    if state(ctx).json:
+        output.emit_json(known)
+        return
+    output.table(f"相談内容 {len(known)} 件", ["コード", "ラベル"], known.items())

@@ -1,0 +1,37 @@
+"""`yorisoi init`: create the data directory and bring the schema up to date."""
+
+import typer
+
+from yorisoi.cli.common import state
+
+
+def init(ctx: typer.Context) -> None:
+    """データディレクトリとデータベースを作成・更新する（何度でも可） / create or migrate the database."""
+    from models.db import current_revision
+    from yorisoi import runtime
+    from yorisoi.cli import output
+    from yorisoi.cli.session import shown_url, sqlite_path
+    from yorisoi.settings import get_settings
+
+    settings = get_settings()
+    url = settings.database_url()
+    path = sqlite_path(url)
+    existed = path.exists() if path is not None else None
+    engine = runtime.engine(settings, create=True)
+    try:
+        revision = current_revision(engine)
+    finally:
+        engine.dispose()
+    where = str(path) if path is not None else shown_url(url)
+    verb = "確認・更新しました" if existed else "作成しました"
+    output.done(
+        state(ctx),
+        f"データベースを{verb}: {where}（スキーマ {revision}）",
+        {
+            "database": where,
+            "url": shown_url(url),
+            "data_dir": str(settings.data_dir),
+            "revision": revision,
+            "created": not existed if existed is not None else None,
+        },
+    )

@@ -1,0 +1,82 @@
+"""`yorisoi meeting hold`: a 支援会議 (no consent, 守秘義務) or a 重層的支援会議 (consent)."""
+
+from typing import Annotated, Any
+
+import typer
+
+from yorisoi.cli.common import CaseNumber, OnDate, split_spec, state
+
+app = typer.Typer(help="支援会議・重層的支援会議 / meetings", no_args_is_help=True)
+
+ACK_MARKS = ("!", "！")
+
+
+def parse_attendee(spec: str, acknowledged_all: bool) -> tuple[str, str | None, bool]:
+    """`氏名@機関!` → (name, agency or None, acknowledged 守秘義務)."""
+    text = spec.strip()
+    acknowledged = acknowledged_all or text.endswith(ACK_MARKS)
+    name, agency = split_spec(text.rstrip("".join(ACK_MARKS)), "@＠")
+    return name, agency or None, acknowledged
+
+
+@app.command("hold")
+def hold(
+    ctx: typer.Context,
+    number: CaseNumber,
+    kind: Annotated[
+        str,
+        typer.Option(
+            help="support（支援会議: 本人同意なし、出席者は守秘義務の確認が必要）または "
+            "multilayer（重層的支援会議: 本人同意が必要）",
+            show_default=False,
+        ),
+    ],
+    attendee: Annotated[
+        list[str],
+        typer.Option(
+            help="出席者「氏名@関係機関名」（複数可。機関のない出席者は「氏名」だけ）。"
+            "末尾に ! を付けた出席者は守秘義務（法第106条の6）を確認済み。例: '山田@自立相談支援機関!'",
+            show_default=False,
+        ),
+    ],
+    acknowledged: Annotated[
+        bool,
+        typer.Option(
+            "--acknowledged",
+            help="出席者全員が守秘義務を確認済み / every attendee acknowledged confidentiality",
+        ),
+    ] = False,
+    on: OnDate = None,
+    title: Annotated[str, typer.Option(help="会議名 / title")] = "",
+    decisions: Annotated[str, typer.Option(help="決定事項 / decisions")] = "",
+) -> None:
+    """会議の開催を記録する / record a support or multi-layered support meeting."""
+    from models.queries import event_payload
+    from yorisoi.cli import labels, output, session
+
+    cli = state(ctx)
+    word = labels.code(kind, labels.MEETING_KIND_CHOICES, "会議の種別", "Meeting kind")
+    trigger = f"hold_{word}_meeting"
+    with session.database() as db:
+        session.actor(db, cli)
+        people: list[dict[str, Any]] = []
+        for spec in attendee:
+            name, agency, ack = parse_attendee(spec, acknowledged)
+            people.append(
+                {
+                    "name": name,
+                    "agency_id": session.agency_id(db, agency) if agency else None,
+                    "acknowledged_confidentiality": ack,
+                }
+            )
+        data: dict[str, Any] = {"title": title, "decisions": decisions, "attendees": people}
+        if on is not None:
+            data["held_on"] = on
+        fired = session.fire(db, cli, number, trigger, **data)
+        meeting_id = event_payload(db, fired.case_id, fired.version).get("meeting_id")
+    output.fired(
+        cli,
+        fired,
+        extra={"meeting_id": meeting_id, "attendees": len(people)},
+        note=f"会議ID {meeting_id}（出席 {len(people)} 名）",
+    )

@@ -1,0 +1,224 @@
+"""`yorisoi plan …` (支援プラン: draft, approve, revise, show) and `yorisoi monitoring record`."""
+
+import datetime as dt
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from yorisoi.cli.common import CaseNumber, OnDate, parse_date, split_spec, state
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+plan_app = typer.Typer(help="支援プランの作成・承認・見直し・表示 / support plans", no_args_is_help=True)
+monitoring_app = typer.Typer(help="モニタリングの記録 / monitoring", no_args_is_help=True)
+
+Goals = Annotated[
+    list[str] | None,
+    typer.Option("--goal", help="目標「課題=目標」または「目標」（複数可） / goal, optionally PROBLEM=GOAL"),
+]
+Roles = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--role", help="役割分担「関係機関名=役割」（複数可） / AGENCY=ROLE; consent must cover the agency"
+    ),
+]
+Lead = Annotated[str | None, typer.Option(help="主担当の関係機関名（--role のどれか） / lead agency")]
+Interval = Annotated[
+    int | None, typer.Option(min=1, max=366, help="モニタリング間隔（日） / monitoring interval in days")
+]
+External = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--external",
+        help="既存プラン「種類@関係機関名」（例: ケアプラン@地域包括支援センター中央） / existing plans",
+    ),
+]
+HouseholdGoal = Annotated[str, typer.Option(help="世帯全体の目標 / household goal")]
+
+
+def plan_data(
+    db: "Session",
+    *,
+    goals: list[str],
+    roles: list[str],
+    lead: str | None,
+    interval: int | None,
+    external: list[str],
+    household_goal: str,
+    on: dt.date | None,
+) -> dict[str, Any]:
+    """The service's plan input from the command-line specs; agencies resolved by name."""
+    from yorisoi.cli import session
+    from yorisoi.errors import InvalidInput
+
+    role_rows: list[dict[str, Any]] = []
+    for spec in roles:
+        agency, role = split_spec(spec, "=＝")
+        if not role:
+            raise InvalidInput(
+                f"役割は「関係機関名=役割」で指定してください: {spec!r}",
+                f"Write a role as AGENCY=ROLE: {spec!r}",
+            )
+        role_rows.append({"agency_id": session.agency_id(db, agency), "role": role, "is_lead": False})
+    if lead is not None:
+        lead_id = session.agency_id(db, lead)
+        leads = [r for r in role_rows if r["agency_id"] == lead_id]
+        if not leads:
+            raise InvalidInput(
+                f"主担当「{lead}」には --role で役割を指定してください。",
+                f"The lead agency {lead!r} needs a --role too.",
+            )
+        leads[0]["is_lead"] = True
+    data: dict[str, Any] = {
+        "goals": [
+            {"problem": problem, "goal": goal} if goal else {"problem": "", "goal": problem}
+            for problem, goal in (split_spec(g, "=＝") for g in goals)
+        ],
+        "roles": role_rows,
+        "external_plans": [
+            {"kind": kind, "agency_id": session.agency_id(db, agency) if agency else None}
+            for kind, agency in (split_spec(e, "@＠") for e in external)
+        ],
+        "household_goal": household_goal,
+    }
+    if interval is not None:
+        data["monitoring_interval_days"] = interval
+    if on is not None:
+        data["drafted_on"] = on
+    return data
+
+
+def _write(ctx: typer.Context, number: str, trigger: str, on: dt.date | None, **specs: Any) -> None:
+    from models.queries import event_payload
+    from yorisoi.cli import output, session
+
+    cli = state(ctx)
+    with session.database() as db:
+        session.actor(db, cli)
+        fired = session.fire(db, cli, number, trigger, **plan_data(db, on=on, **specs))
+        version = event_payload(db, fired.case_id, fired.version).get("version")
+    output.fired(cli, fired, extra={"plan_version": version}, note=f"支援プラン 第{version}版（承認待ち）")
+
+
+@plan_app.command("draft")
+def draft(
+    ctx: typer.Context,
+    number: CaseNumber,
+    goal: Goals = None,
+    role: Roles = None,
+    lead: Lead = None,
+    interval_days: Interval = None,
+    external: External = None,
+    household_goal: HouseholdGoal = "",
+    on: OnDate = None,
+) -> None:
+    """支援プランを作成する（重層的支援会議の後。承認は別のスーパーバイザー） / draft the plan."""
+    _write(
+        ctx,
+        number,
+        "draft_plan",
+        on,
+        goals=goal or [],
+        roles=role or [],
+        lead=lead,
+        interval=interval_days,
+        external=external or [],
+        household_goal=household_goal,
+    )
+
+
+@plan_app.command("revise")
+def revise(
+    ctx: typer.Context,
+    number: CaseNumber,
+    goal: Goals = None,
+    role: Roles = None,
+    lead: Lead = None,
+    interval_days: Interval = None,
+    external: External = None,
+    household_goal: HouseholdGoal = "",
+    on: OnDate = None,
+) -> None:
+    """支援プランを見直す（新しい版。省略した項目は現行版から引き継ぐ） / revise the plan."""
+    _write(
+        ctx,
+        number,
+        "revise_plan",
+        on,
+        goals=goal or [],
+        roles=role or [],
+        lead=lead,
+        interval=interval_days,
+        external=external or [],
+        household_goal=household_goal,
+    )
+
+
+@plan_app.command("approve")
+def approve(
+    ctx: typer.Context,
+    number: CaseNumber,
+    meeting: Annotated[
+        int, typer.Option(help="プランを決定した重層的支援会議の ID（meeting hold が表示） / meeting id")
+    ],
+    on: OnDate = None,
+) -> None:
+    """支援プランを承認する（スーパーバイザー、作成者以外） / approve the plan."""
+    from yorisoi.cli import output, session
+
+    cli = state(ctx)
+    data: dict[str, Any] = {"meeting_id": meeting}
+    if on is not None:
+        data["approved_on"] = on
+    with session.database() as db:
+        fired = session.fire(db, cli, number, "approve_plan", **data)
+    output.fired(cli, fired)
+
+
+@plan_app.command("show")
+def show(ctx: typer.Context, number: CaseNumber) -> None:
+    """ケースの支援プラン（全版） / show a case's plans, every version."""
+    from models.queries import case_detail
+    from yorisoi.cli import output, render, session
+
+    cli = state(ctx)
+    with session.database() as db:
+        detail = case_detail(db, session.case_id(db, number))
+    assert detail is not None
+    if cli.json:
+        output.emit_json({"case": detail.number, "plans": detail.plans})
+        return
+    if not detail.plans:
+        output.plain(f"{detail.number}: 支援プランはまだありません。")
+        return
+    render.plans(detail.plans)
+
+
+@monitoring_app.command("record")
+def record(
+    ctx: typer.Context,
+    number: CaseNumber,
+    summary: Annotated[str, typer.Option(help="モニタリングの概要 / summary", show_default=False)],
+    on: OnDate = None,
+    next_on: Annotated[
+        dt.date | None,
+        typer.Option(
+            "--next", parser=parse_date, metavar="YYYY-MM-DD", help="次回（省略時はプランの間隔） / next date"
+        ),
+    ] = None,
+) -> None:
+    """モニタリングを記録する / record monitoring."""
+    from models.queries import event_payload
+    from yorisoi.cli import output, session
+
+    cli = state(ctx)
+    data: dict[str, Any] = {"summary": summary}
+    if on is not None:
+        data["held_on"] = on
+    if next_on is not None:
+        data["next_on"] = next_on
+    with session.database() as db:
+        fired = session.fire(db, cli, number, "record_monitoring", **data)
+        next_due = event_payload(db, fired.case_id, fired.version).get("next_on")
+    output.fired(cli, fired, extra={"next_on": next_due}, note=f"次回モニタリング {next_due}")

@@ -1,0 +1,155 @@
+"""The database side of a command: a session, the lifecycle, the acting staff member, lookups.
+
+Imported inside command bodies only (it loads SQLAlchemy and the service).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+from models import Agency, Staff
+from models.db import session_scope
+from models.queries import list_providers
+from states import LifecycleMachine
+from yorisoi import runtime
+from yorisoi.cli import labels
+from yorisoi.cli.common import CliState
+from yorisoi.errors import InvalidInput, NotFound, YorisoiError
+from yorisoi.service import cases, directory, journal
+from yorisoi.service.cases import Fired
+from yorisoi.settings import get_settings
+
+
+class ActorRequired(YorisoiError):
+    code = "actor_required"
+
+
+class NoDatabase(YorisoiError):
+    code = "no_database"
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None for other databases and in-memory SQLite)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def shown_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@contextmanager
+def database() -> Iterator[Session]:
+    """A session on the configured database, which `yorisoi init` must have created."""
+    settings = get_settings()
+    url = settings.database_url()
+    path = sqlite_path(url)
+    if path is not None and not path.exists():
+        raise NoDatabase(
+            f"データベース {path} がありません。先に `yorisoi init` を実行してください。",
+            f"There is no database at {path}; run `yorisoi init` first.",
+        )
+    engine = runtime.engine(settings)
+    try:
+        with session_scope(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def machine() -> LifecycleMachine:
+    return runtime.machine(get_settings())
+
+
+def actor(session: Session, cli: CliState) -> Staff:
+    """The staff member named by `--as` / YORISOI_ACTOR."""
+    if not cli.actor_login:
+        raise ActorRequired(
+            "操作する職員を指定してください: `yorisoi --as ログイン名 …` または環境変数 YORISOI_ACTOR。",
+            "Say who is acting: `yorisoi --as LOGIN …` or set YORISOI_ACTOR.",
+        )
+    return directory.staff_by_login(session, cli.actor_login.strip())
+
+
+def staff(session: Session, login: str) -> Staff:
+    return directory.staff_by_login(session, login.strip())
+
+
+def case_id(session: Session, number: str) -> int:
+    return journal.find_case_id(session, number.strip().upper())
+
+
+def agency(session: Session, name: str) -> Agency:
+    return directory.agency_by_name(session, name.strip())
+
+
+def agency_id(session: Session, name: str) -> int:
+    found = agency(session, name)
+    assert found.id is not None
+    return found.id
+
+
+def desk_id(session: Session, name: str) -> int:
+    found = agency(session, name)
+    if not found.is_desk:
+        raise InvalidInput(
+            f"「{found.name}」は受付窓口として登録されていません（agency add … --desk）。",
+            f"{found.name!r} is not registered as a desk (agency add … --desk).",
+        )
+    assert found.id is not None
+    return found.id
+
+
+def provider_id(session: Session, name: str) -> int:
+    found = list_providers(session, name=name.strip())
+    if not found:
+        raise NotFound(
+            f"登録事業所「{name}」は登録されていません。", f"No registered provider named {name!r}."
+        )
+    if len(found) > 1:
+        raise InvalidInput(
+            f"登録事業所「{name}」が複数あります。", f"More than one provider is named {name!r}."
+        )
+    return found[0].id
+
+
+def contact(
+    session: Session,
+    *,
+    desk: str | None,
+    referrer: str,
+    method: str,
+    topics: list[str],
+    on: dt.date | None,
+    note: str,
+) -> dict[str, Any]:
+    """A consultation contact for the service: labels read as codes, the desk resolved."""
+    known_topics = get_settings().topics()
+    data: dict[str, Any] = {
+        "referrer": labels.code(referrer, labels.REFERRERS, "相談者区分", "Referrer"),
+        "method": labels.code(method, labels.METHODS, "相談方法", "Contact method"),
+        "topics": labels.codes(topics, known_topics, "相談内容", "Topic"),
+        "note": note,
+    }
+    if desk is not None:
+        data["desk_id"] = desk_id(session, desk)
+    if on is not None:
+        data["contacted_on"] = on
+    return data
+
+
+def fire(db: Session, cli: CliState, number: str, trigger: str, **data: Any) -> Fired:
+    """Apply lifecycle `trigger` to case `number` as the acting staff member."""
+    acting = actor(db, cli)
+    return cases.fire(
+        session=db, case_id=case_id(db, number), trigger=trigger, actor=acting, machine=machine(), **data
+    )
