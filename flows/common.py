@@ -1,0 +1,105 @@
+"""What the sweep flows share: their parameters, their result, and the one batch task.
+
+A sweep flow is one flow run that works through its sweep batch by batch: each batch is one
+task run taking plain values (the sweep's name, the day, where the last batch ended) and
+opening its own database session, so a retried task run starts clean and a task never holds
+a `Session`. The work itself is `yorisoi.sweeps.run_batch`, the same code `yorisoi sweep` runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.due import Cursor
+from yorisoi import runtime
+from yorisoi.business_days import BusinessCalendar
+from yorisoi.jpdates import today_tokyo
+from yorisoi.settings import get_settings
+from yorisoi.sweeps import SWEEPS, run_batch
+from yorisoi.sweeps.common import BatchResult
+
+
+class SweepParams(BaseModel):
+    """Parameters of every sweep flow."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    on: dt.date | None = Field(default=None, description="The day to sweep; empty means today (Asia/Tokyo).")
+    dry_run: bool = Field(default=False, description="Report what would be queued; write nothing.")
+
+
+class SweepOutcome(BaseModel):
+    """What a sweep flow run did."""
+
+    sweep: str
+    on: dt.date
+    dry_run: bool
+    closed_reason: str | None = None
+    batches: int = 0
+    scanned: int = 0
+    queued: dict[str, int] = Field(default_factory=dict)
+    marked: list[str] = Field(default_factory=list)
+
+    def add(self, batch: BatchResult) -> None:
+        self.batches += 1
+        self.scanned += batch.scanned
+        for topic, count in batch.queued.items():
+            self.queued[topic] = self.queued.get(topic, 0) + count
+        self.marked += batch.marked
+
+
+@task(
+    task_run_name="{name} batch after {after}",
+    retries=2,
+    retry_delay_seconds=[5, 30],
+    cache_policy=NO_CACHE,
+)
+def sweep_batch(name: str, on: dt.date, after: Cursor | None, dry_run: bool) -> BatchResult:
+    """Run one batch of a sweep in its own transaction (database I/O, hence the retries)."""
+    settings = get_settings()
+    engine = runtime.engine(settings)
+    try:
+        return run_batch(
+            name,
+            engine=engine,
+            settings=settings,
+            lifecycle=runtime.machine(settings).lifecycle,
+            on=on,
+            after=after,
+            dry_run=dry_run,
+        )
+    finally:
+        engine.dispose()
+
+
+def run_sweep_flow(name: str, params: SweepParams) -> SweepOutcome:
+    """The body of every sweep flow: skip closed days, then batch after batch until done."""
+    logger = get_run_logger()
+    settings = get_settings()
+    on = params.on or today_tokyo()
+    outcome = SweepOutcome(sweep=name, on=on, dry_run=params.dry_run)
+    closed = BusinessCalendar(settings.calendar.closed_days).closed_reason(on)
+    if closed is not None:
+        # The schedule fires on weekdays; holidays and 閉庁日 are skipped here.
+        logger.info("%s は閉庁日（%s）のため実行しません / closed day, nothing to do", on, closed)
+        outcome.closed_reason = closed
+        return outcome
+    after: Cursor | None = None
+    while True:
+        batch = sweep_batch(name, on, after, params.dry_run)
+        outcome.add(batch)
+        logger.info(
+            "%s: batch %d, %d rows, queued %s, marked overdue %d",
+            SWEEPS[name].ja,
+            outcome.batches,
+            batch.scanned,
+            batch.queued or "{}",
+            len(batch.marked),
+        )
+        if batch.done:
+            return outcome
+        after = batch.cursor

@@ -1,0 +1,127 @@
+"""Real flow runs against a temporary Prefect server and a temporary yorisoi database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlmodel import Session
+
+from models import Case, OutboxMessage
+from models.timestamps import utcnow
+from states import default_machine
+from tests.factories import build_world
+from tests.sweeps.helpers import monitoring_case, reminders
+from yorisoi.business_days import BusinessCalendar
+from yorisoi.settings import get_settings
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+OVERDUE_DAY = dt.date(2025, 7, 9)  # 6 business days after 7/1: past the escalation threshold
+
+
+def _overdue_case(engine: Engine) -> int:
+    with Session(engine, expire_on_commit=False) as session:
+        world = build_world(session)
+        return monitoring_case(session, world, default_machine(), dt.date(2025, 7, 1))
+
+
+def test_monitoring_flow_queues_reminders_and_marks_overdue(flow_db: Engine) -> None:
+    from flows.common import SweepParams
+    from flows.monitoring_due import monitoring_due
+
+    case_id = _overdue_case(flow_db)
+
+    state = monitoring_due(SweepParams(on=OVERDUE_DAY), return_state=True)
+
+    assert state.is_completed()
+    outcome = state.result()
+    assert outcome.queued == {"reminder.monitoring_overdue": 1, "escalation.monitoring_overdue": 2}
+    assert outcome.batches == 1
+    with Session(flow_db) as session:
+        assert session.get(Case, case_id).overdue is True  # type: ignore[union-attr]
+        assert {(r.topic, r.recipient) for r in reminders(session)} == {
+            ("reminder.monitoring_overdue", "staff:tanaka"),
+            ("escalation.monitoring_overdue", "staff:sato"),
+            ("escalation.monitoring_overdue", "staff:suzuki"),
+        }
+    # The same day again: a flow run that queues nothing.
+    assert monitoring_due(SweepParams(on=OVERDUE_DAY)).queued == {}
+
+
+def test_sweep_flow_skips_closed_days_and_dry_run_writes_nothing(flow_db: Engine) -> None:
+    from flows.common import SweepParams
+    from flows.monitoring_due import monitoring_due
+
+    _overdue_case(flow_db)
+
+    assert monitoring_due(SweepParams(on=dt.date(2025, 7, 21))).closed_reason == "海の日"
+    dry = monitoring_due(SweepParams(on=OVERDUE_DAY, dry_run=True))
+
+    assert dry.queued == {"reminder.monitoring_overdue": 1, "escalation.monitoring_overdue": 2}
+    with Session(flow_db) as session:
+        assert reminders(session) == []
+
+
+def test_dispatch_flow_delivers_swept_reminders_to_local_sink(flow_db: Engine) -> None:
+    from flows.common import SweepParams
+    from flows.dispatch_notifications import DispatchParams, dispatch_notifications
+    from flows.monitoring_due import monitoring_due
+
+    _overdue_case(flow_db)
+    monitoring_due(SweepParams(on=OVERDUE_DAY))
+    settings = get_settings()
+    # Deliver at the next moment inside business hours (reminders never go out at night).
+    now = BusinessCalendar(settings.calendar.closed_days).next_delivery_time(utcnow())
+
+    outcome = dispatch_notifications(DispatchParams(now=now))
+
+    assert outcome.sent == 3
+    sink = settings.data_dir / "notifications.jsonl"
+    delivered = [json.loads(line) for line in sink.read_text("utf-8").splitlines()]
+    assert len(delivered) == 3
+    assert all("山田" not in json.dumps(d, ensure_ascii=False) for d in delivered)  # no names
+    with Session(flow_db) as session:
+        statuses = {r.status for r in reminders(session)}
+    assert statuses == {"sent"}
+    # Nothing left: a second run sends nothing.
+    assert dispatch_notifications(DispatchParams(now=now)).sent == 0
+
+
+def test_relay_flow_emits_case_events_and_marks_them_sent(flow_db: Engine) -> None:
+    from prefect.events.clients import AssertingEventsClient
+    from prefect.events.worker import EventsWorker
+
+    from flows.relay_events import RelayParams, relay_events
+
+    with Session(flow_db, expire_on_commit=False) as session:
+        world = build_world(session)
+        from tests import factories
+
+        case = factories.open_case(session, world, default_machine())
+        factories.fire(session, default_machine(), case.case_id, "start_assessment", world.coordinator)
+
+    assert relay_events(RelayParams(dry_run=True)).waiting == 2
+    EventsWorker.set_client_override(AssertingEventsClient)
+    try:
+        outcome = relay_events(RelayParams(batch_size=1))
+        events = [e for client in AssertingEventsClient.all for e in client.events]
+    finally:
+        EventsWorker.drain_all()
+        EventsWorker.set_client_override(None)
+        AssertingEventsClient.reset()
+
+    assert (outcome.relayed, outcome.batches) == (2, 3)
+    ours = [e for e in events if e.event.startswith("yorisoi.case.")]
+    assert [(e.event, e.resource.id, e.payload["to_stage"]) for e in ours] == [
+        ("yorisoi.case.stage-changed", f"yorisoi.case.{case.number}", "intake"),
+        ("yorisoi.case.stage-changed", f"yorisoi.case.{case.number}", "assessment"),
+    ]
+    with Session(flow_db) as session:
+        rows = session.execute(
+            select(OutboxMessage.status).where(OutboxMessage.recipient == "prefect-events")
+        )
+        assert {status for (status,) in rows} == {"sent"}
+    assert relay_events(RelayParams()).relayed == 0
