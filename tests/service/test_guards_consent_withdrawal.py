@@ -1,0 +1,142 @@
+"""Withdrawn consent sends the case back to the 支援会議 track until consent is given again."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlmodel import Session, select
+
+from models import Case, Consent
+from states import LifecycleMachine, Stage
+from tests.factories import World, attendees, fire, give_consent, latest_meeting_id, plan_data
+from tests.service.refusals import assert_refused
+from tests.service.walks import case_at, hold_support_meeting
+from yorisoi.errors import GuardFailed, TriggerNotAllowed
+
+WITHDRAWN_ON = dt.date(2025, 7, 1)
+
+
+def _case(session: Session, case_id: int) -> Case:
+    session.expire_all()
+    case = session.get(Case, case_id)
+    assert case is not None
+    return case
+
+
+def _withdraw(session: Session, world: World, machine: LifecycleMachine, case_id: int) -> None:
+    fire(session, machine, case_id, "withdraw_consent", world.coordinator, withdrawn_on=WITHDRAWN_ON)
+
+
+@pytest.mark.parametrize("stage", [Stage.MULTILAYER_MEETING, Stage.PLANNING, Stage.MONITORING])
+def test_withdraw_consent_returns_to_support_meeting(
+    session: Session, world: World, machine: LifecycleMachine, stage: str
+) -> None:
+    case_id = case_at(session, world, machine, stage)
+    fired = fire(session, machine, case_id, "withdraw_consent", world.coordinator, withdrawn_on=WITHDRAWN_ON)
+    assert (fired.from_stage, fired.to_stage) == (stage, Stage.SUPPORT_MEETING)
+    case = _case(session, case_id)
+    assert (case.stage, case.next_monitoring_on, case.overdue) == (Stage.SUPPORT_MEETING, None, False)
+    consent = session.exec(select(Consent).where(Consent.case_id == case_id)).one()
+    assert (consent.withdrawn_on, consent.withdrawn_by) == (WITHDRAWN_ON, world.coordinator.id)
+    meeting_id = latest_meeting_id(session, case_id)
+    error = assert_refused(
+        session,
+        TriggerNotAllowed,
+        lambda: fire(
+            session,
+            machine,
+            case_id,
+            "approve_plan",
+            world.supervisor,
+            meeting_id=meeting_id,
+            approved_on=WITHDRAWN_ON,
+        ),
+    )
+    assert "approve_plan" not in error.allowed
+
+
+def test_withdraw_consent_in_monitoring_blocks_consent_steps_until_given_again(
+    session: Session, world: World, machine: LifecycleMachine
+) -> None:
+    case_id = case_at(session, world, machine, Stage.MONITORING)
+    _withdraw(session, world, machine, case_id)
+
+    def multilayer(on: dt.date) -> None:
+        fire(
+            session,
+            machine,
+            case_id,
+            "hold_multilayer_meeting",
+            world.coordinator,
+            held_on=on,
+            attendees=attendees(world.elderly, world.poverty),
+        )
+
+    error = assert_refused(session, GuardFailed, lambda: multilayer(dt.date(2025, 7, 10)))
+    assert [r.guard for r in error.refusals] == ["consent_covers_attendees"]
+    for trigger, data in (
+        ("draft_plan", plan_data(world, on=dt.date(2025, 7, 10))),
+        ("record_monitoring", {"summary": "x", "held_on": dt.date(2025, 7, 10)}),
+    ):
+        refused = assert_refused(
+            session,
+            TriggerNotAllowed,
+            lambda t=trigger, d=data: fire(session, machine, case_id, t, world.coordinator, **d),
+        )
+        assert refused.allowed == machine.triggers_from(Stage.SUPPORT_MEETING)
+    # The 支援会議 track goes on meanwhile.
+    hold_support_meeting(session, world, machine, case_id, on=dt.date(2025, 7, 12))
+    assert _case(session, case_id).stage == Stage.SUPPORT_MEETING
+    # Consent again: the multi-layered track reopens, and a new plan must be approved.
+    give_consent(session, world, machine, case_id, on=dt.date(2025, 7, 15))
+    multilayer(dt.date(2025, 7, 20))
+    fire(
+        session,
+        machine,
+        case_id,
+        "draft_plan",
+        world.coordinator,
+        **plan_data(world, on=dt.date(2025, 7, 20)),
+    )
+    fire(
+        session,
+        machine,
+        case_id,
+        "approve_plan",
+        world.supervisor,
+        meeting_id=latest_meeting_id(session, case_id),
+        approved_on=dt.date(2025, 7, 22),
+    )
+    assert _case(session, case_id).stage == Stage.MONITORING
+
+
+def test_withdraw_consent_before_the_meeting_track_stays_in_stage(
+    session: Session, world: World, machine: LifecycleMachine
+) -> None:
+    case_id = case_at(session, world, machine, Stage.SUPPORT_MEETING)
+    give_consent(session, world, machine, case_id, on=dt.date(2025, 6, 25))
+    fired = fire(session, machine, case_id, "withdraw_consent", world.coordinator, withdrawn_on=WITHDRAWN_ON)
+    assert (fired.from_stage, fired.to_stage) == (Stage.SUPPORT_MEETING, Stage.SUPPORT_MEETING)
+
+
+def test_withdraw_consent_refused_without_active_consent(
+    session: Session, world: World, machine: LifecycleMachine
+) -> None:
+    case_id = case_at(session, world, machine, Stage.ASSESSMENT)
+    error = assert_refused(session, GuardFailed, lambda: _withdraw(session, world, machine, case_id))
+    assert [r.guard for r in error.refusals] == ["has_active_consent"]
+    give_consent(session, world, machine, case_id)
+    _withdraw(session, world, machine, case_id)
+    error = assert_refused(session, GuardFailed, lambda: _withdraw(session, world, machine, case_id))
+    assert [r.guard for r in error.refusals] == ["has_active_consent"]
+
+
+def test_give_consent_replaces_the_previous_one(
+    session: Session, world: World, machine: LifecycleMachine
+) -> None:
+    case_id = case_at(session, world, machine, Stage.ASSESSMENT)
+    give_consent(session, world, machine, case_id, world.elderly, on=dt.date(2025, 6, 10))
+    give_consent(session, world, machine, case_id, world.poverty, on=dt.date(2025, 6, 12))
+    first, second = session.exec(select(Consent).where(Consent.case_id == case_id).order_by(Consent.id)).all()
+    assert (first.withdrawn_on, second.withdrawn_on) == (dt.date(2025, 6, 12), None)
