@@ -104,7 +104,6 @@ app.add_typer(closure.app, name="closure")
 app.add_typer(audit.app, name="audit")
 reports.register(app, audit.app)  # `report annual|trend` and `audit report`
 app.add_typer(lifecycle.app, name="lifecycle")
-reports.register(app, audit.app)
 app.add_typer(outbox.app, name="outbox")
 
 
