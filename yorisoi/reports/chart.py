@@ -6,6 +6,7 @@ server needs none). Values are printed on the points: the page reads without hov
 
 from __future__ import annotations
 
+import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,10 @@ from pygal.style import Style
 from yorisoi.jpdates import fiscal_year_label, fiscal_year_short
 from yorisoi.reports.layout import ja_date
 from yorisoi.reports.model import TrendReport
+
+# pygal appends an old-style import hook (no find_spec) for its map plugins, which yorisoi does
+# not use; left in place it breaks every later import once warnings are errors.
+sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "PluginImportFixer"]
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
