@@ -90,9 +90,15 @@ class CaseNumberCounter(SQLModel, table=True):
 class Contact(SQLModel, table=True):
     """One consultation contact (相談延件数 counts these); the first one is the intake."""
 
+    __table_args__ = (
+        # 年度 statistics (models/stats.py) read a date range of contacts by desk, 相談者区分,
+        # 相談方法 and case: with all of them in the index, they never touch the table.
+        sa.Index("ix_contact_stats", "contacted_on", "desk_id", "referrer", "method", "case_id"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id", index=True)
-    contacted_on: dt.date = Field(index=True)
+    contacted_on: dt.date
     desk_id: int | None = Field(default=None, foreign_key="agency.id")
     referrer: str = Field(max_length=32)
     method: str = Field(max_length=32)

@@ -104,13 +104,27 @@ def _case_desk(query: sa.Select[Any], case_id: Any, desk_id: int | None) -> sa.S
 
 
 def contact_groups(session: Session, period: Period, desk_id: int | None = None) -> list[ContactGroup]:
-    """相談延件数 by desk × 相談者区分 × 相談方法 (the caller sums the margins)."""
-    query = (
-        sa.select(col(Contact.desk_id), col(Contact.referrer), col(Contact.method), sa.func.count())
+    """相談延件数 by desk × 相談者区分 × 相談方法 (the caller sums the margins).
+
+    Grouped by day first: the day-by-day groups come straight out of the date-leading
+    covering index in order (no sort), so only their far fewer rows are sorted for the
+    final grouping — about twice as fast on SQLite for a large 年度.
+    """
+    by_day = (
+        sa.select(
+            col(Contact.desk_id).label("desk_id"),
+            col(Contact.referrer).label("referrer"),
+            col(Contact.method).label("method"),
+            sa.func.count().label("n"),
+        )
         .where(*_contact_filter(period, desk_id))
-        .group_by(col(Contact.desk_id), col(Contact.referrer), col(Contact.method))
+        .group_by(col(Contact.contacted_on), col(Contact.desk_id), col(Contact.referrer), col(Contact.method))
+        .subquery()
     )
-    return [ContactGroup(*row) for row in session.execute(query)]
+    query = sa.select(by_day.c.desk_id, by_day.c.referrer, by_day.c.method, sa.func.sum(by_day.c.n)).group_by(
+        by_day.c.desk_id, by_day.c.referrer, by_day.c.method
+    )
+    return [ContactGroup(row[0], row[1], row[2], int(row[3])) for row in session.execute(query)]
 
 
 def desk_cases(session: Session, period: Period, desk_id: int | None = None) -> list[DeskCases]:
@@ -132,14 +146,25 @@ def total_cases(session: Session, period: Period, desk_id: int | None = None) ->
 
 
 def topic_groups(session: Session, period: Period, desk_id: int | None = None) -> list[TopicGroup]:
-    """相談内容 mentions by desk × topic; a contact with three topics counts three times."""
-    query = (
-        sa.select(col(Contact.desk_id), col(ContactTopic.topic), sa.func.count())
+    """相談内容 mentions by desk × topic; a contact with three topics counts three times.
+
+    Grouped by day first, for the reason given in `contact_groups`.
+    """
+    by_day = (
+        sa.select(
+            col(Contact.desk_id).label("desk_id"),
+            col(ContactTopic.topic).label("topic"),
+            sa.func.count().label("n"),
+        )
         .join(ContactTopic, col(ContactTopic.contact_id) == col(Contact.id))
         .where(*_contact_filter(period, desk_id))
-        .group_by(col(Contact.desk_id), col(ContactTopic.topic))
+        .group_by(col(Contact.contacted_on), col(Contact.desk_id), col(ContactTopic.topic))
+        .subquery()
     )
-    return [TopicGroup(*row) for row in session.execute(query)]
+    query = sa.select(by_day.c.desk_id, by_day.c.topic, sa.func.sum(by_day.c.n)).group_by(
+        by_day.c.desk_id, by_day.c.topic
+    )
+    return [TopicGroup(row[0], row[1], int(row[2])) for row in session.execute(query)]
 
 
 def meetings_held(session: Session, period: Period, desk_id: int | None = None) -> list[KindCount]:

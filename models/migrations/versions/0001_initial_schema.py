@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 15:44:55.396356
+Create Date: 2026-11-23 16:08:07.113619
 """
 
 from collections.abc import Sequence
@@ -185,7 +185,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('contact', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_contact_case_id'), ['case_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_contact_contacted_on'), ['contacted_on'], unique=False)
+        batch_op.create_index('ix_contact_stats', ['contacted_on', 'desk_id', 'referrer', 'method', 'case_id'], unique=False)
 
     op.create_table('meeting',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -424,7 +424,7 @@ def downgrade() -> None:
 
     op.drop_table('meeting')
     with op.batch_alter_table('contact', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_contact_contacted_on'))
+        batch_op.drop_index('ix_contact_stats')
         batch_op.drop_index(batch_op.f('ix_contact_case_id'))
 
     op.drop_table('contact')
