@@ -30,6 +30,9 @@ class SweepParams(BaseModel):
 
     on: dt.date | None = Field(default=None, description="The day to sweep; empty means today (Asia/Tokyo).")
     dry_run: bool = Field(default=False, description="Report what would be queued; write nothing.")
+    reason: str = Field(
+        default="", max_length=200, description="Why this run started (a trigger fills in the event)."
+    )
 
 
 class SweepOutcome(BaseModel):
@@ -82,6 +85,8 @@ def run_sweep_flow(name: str, params: SweepParams) -> SweepOutcome:
     settings = get_settings()
     on = params.on or today_tokyo()
     outcome = SweepOutcome(sweep=name, on=on, dry_run=params.dry_run)
+    if params.reason:
+        logger.info("started by: %s", params.reason)
     closed = BusinessCalendar(settings.calendar.closed_days).closed_reason(on)
     if closed is not None:
         # The schedule fires on weekdays; holidays and 閉庁日 are skipped here.

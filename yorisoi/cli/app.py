@@ -28,6 +28,7 @@ from yorisoi.cli import (
     outreach,
     plans,
     reports,
+    schedule,
 )
 from yorisoi.cli.common import CliState, state
 from yorisoi.cli.failures import NoArgsIsHelpError, report
@@ -105,6 +106,7 @@ app.add_typer(audit.app, name="audit")
 reports.register(app, audit.app)  # `report annual|trend` and `audit report`
 app.add_typer(lifecycle.app, name="lifecycle")
 app.add_typer(outbox.app, name="outbox")
+schedule.register(app)  # `sweep` and `serve`
 
 
 def main() -> None:

@@ -75,10 +75,16 @@ class DayResult:
 
 
 def context(
-    engine: Engine, settings: Settings, lifecycle: Lifecycle, *, on: dt.date, dry_run: bool
+    engine: Engine,
+    settings: Settings,
+    lifecycle: Lifecycle,
+    *,
+    on: dt.date,
+    dry_run: bool,
+    now: dt.datetime | None = None,
 ) -> SweepContext:
     with session_scope(engine) as session:
-        return SweepContext.build(session, settings, lifecycle, on=on, dry_run=dry_run)
+        return SweepContext.build(session, settings, lifecycle, on=on, dry_run=dry_run, now=now)
 
 
 def run_batch(
@@ -124,14 +130,18 @@ def run_day(
     dry_run: bool = False,
     names: Sequence[str] | None = None,
     progress: Progress | None = None,
+    now: dt.datetime | None = None,
 ) -> DayResult:
-    """Run the sweeps (all, or `names`) for `on`; nothing on a closed day (they run on business days)."""
+    """Run the sweeps (all, or `names`) for `on`; nothing on a closed day (they run on business days).
+
+    `now` fixes the clock the reminders' delivery time is reckoned from (tests, replays).
+    """
     unknown = [n for n in names or () if n not in SWEEPS]
     if unknown:
         raise KeyError(f"unknown sweep(s) {unknown}; known: {', '.join(SWEEPS)}")
     closed = BusinessCalendar(settings.calendar.closed_days).closed_reason(on)
     if closed is not None:
         return DayResult(on=on, dry_run=dry_run, closed_reason=closed, sweeps=[])
-    ctx = context(engine, settings, lifecycle, on=on, dry_run=dry_run)
+    ctx = context(engine, settings, lifecycle, on=on, dry_run=dry_run, now=now)
     results = [run_sweep(name, engine, ctx, progress=progress) for name in names or SWEEPS]
     return DayResult(on=on, dry_run=dry_run, closed_reason=None, sweeps=results)
