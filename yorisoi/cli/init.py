@@ -16,7 +16,14 @@ def init(ctx: typer.Context) -> None:
     settings = get_settings()
     url = settings.database_url()
     path = sqlite_path(url)
-    existed = path.exists() if path is not None else None
+    if path is not None:
+        existed = path.exists()
+    else:  # a server database: it existed if it already had a schema revision
+        probe = runtime.engine(settings)
+        try:
+            existed = current_revision(probe) is not None
+        finally:
+            probe.dispose()
     engine = runtime.engine(settings, create=True)
     try:
         revision = current_revision(engine)
@@ -32,6 +39,6 @@ def init(ctx: typer.Context) -> None:
             "url": shown_url(url),
             "data_dir": str(settings.data_dir),
             "revision": revision,
-            "created": not existed if existed is not None else None,
+            "created": not existed,
         },
     )
