@@ -13,16 +13,16 @@ app = typer.Typer(help="ケース: 受付・一覧・詳細・相談・アセス
 @app.command("open")
 def open_case(
     ctx: typer.Context,
-    name: Annotated[str, typer.Option(help="本人の氏名 / name", show_default=False)],
+    name: Annotated[str, typer.Option(metavar="NAME", help="本人の氏名 / name", show_default=False)],
     desk: Desk,
     referrer: Referrer,
     method: Method,
     topic: Topics,
-    kana: Annotated[str, typer.Option(help="フリガナ / kana")] = "",
+    kana: Annotated[str, typer.Option(metavar="KANA", help="フリガナ / kana")] = "",
     birth_date: Annotated[
         dt.date | None, typer.Option(parser=parse_date, metavar="YYYY-MM-DD", help="生年月日 / birth date")
     ] = None,
-    address: Annotated[str, typer.Option(help="世帯の住所 / household address")] = "",
+    address: Annotated[str, typer.Option(metavar="ADDRESS", help="世帯の住所 / household address")] = "",
     dv_protected: Annotated[
         bool,
         typer.Option(
@@ -30,7 +30,10 @@ def open_case(
         ),
     ] = False,
     coordinator: Annotated[
-        str | None, typer.Option(help="担当コーディネーターのログイン名（省略時は操作者） / coordinator")
+        str | None,
+        typer.Option(
+            metavar="LOGIN", help="担当コーディネーターのログイン名（省略時は操作者） / coordinator"
+        ),
     ] = None,
     on: OnDate = None,
     note: Note = "",
@@ -66,14 +69,20 @@ def open_case(
 def list_cases(
     ctx: typer.Context,
     stage: Annotated[
-        str | None, typer.Option(help="段階（例: assessment またはアセスメント） / stage")
+        str | None, typer.Option(metavar="STAGE", help="段階（例: assessment またはアセスメント） / stage")
     ] = None,
-    coordinator: Annotated[str | None, typer.Option(help="担当者のログイン名 / coordinator login")] = None,
+    coordinator: Annotated[
+        str | None, typer.Option(metavar="LOGIN", help="担当者のログイン名 / coordinator login")
+    ] = None,
     overdue: Annotated[
         bool, typer.Option("--overdue", help="モニタリング期限を過ぎたケースだけ / only overdue")
     ] = False,
-    fy: Annotated[str | None, typer.Option(help="年度（例: R7、令和7年度、2025） / fiscal year")] = None,
-    limit: Annotated[int | None, typer.Option(min=1, help="最大件数 / at most this many")] = None,
+    fy: Annotated[
+        str | None, typer.Option(metavar="FY", help="年度（例: R7、令和7年度、2025） / fiscal year")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, metavar="N", help="最大件数 / at most this many")
+    ] = None,
 ) -> None:
     """ケースの一覧（番号順） / list cases."""
     from models.queries import list_cases as query

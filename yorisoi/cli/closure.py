@@ -8,7 +8,7 @@ from yorisoi.cli.common import CaseNumber, OnDate, state
 
 app = typer.Typer(help="終結の提案・承認・差戻し / closure", no_args_is_help=True)
 
-DecisionNote = Annotated[str, typer.Option(help="決定の理由・メモ / note")]
+DecisionNote = Annotated[str, typer.Option(metavar="TEXT", help="決定の理由・メモ / note")]
 
 
 @app.command("propose")
@@ -18,13 +18,18 @@ def propose(
     reason: Annotated[
         str,
         typer.Option(
+            metavar="REASON",
             help="理由: goals_met（目標達成）, referred_single_agency（単独機関での支援へ移行）, "
             "moved_away（転出）, died（死亡）, declined（本人の辞退）, other（その他: --reason-text 必須）",
             show_default=False,
         ),
     ],
-    evaluation: Annotated[str, typer.Option(help="支援の評価 / evaluation", show_default=False)],
-    reason_text: Annotated[str, typer.Option(help="理由の記載（other のとき必須） / reason text")] = "",
+    evaluation: Annotated[
+        str, typer.Option(metavar="TEXT", help="支援の評価 / evaluation", show_default=False)
+    ],
+    reason_text: Annotated[
+        str, typer.Option(metavar="TEXT", help="理由の記載（other のとき必須） / reason text")
+    ] = "",
     on: OnDate = None,
 ) -> None:
     """終結を提案する（承認は提案者以外のスーパーバイザー） / propose closing the case."""

@@ -51,17 +51,18 @@ def _date_option(*names: str, help: str) -> Any:
 
 
 CaseNumber = Annotated[
-    str, typer.Argument(help="ケース番号（例: R7-0001） / case number", show_default=False)
+    str, typer.Argument(metavar="NUMBER", help="ケース番号（例: R7-0001） / case number", show_default=False)
 ]
 OnDate = Annotated[
     dt.date | None, _date_option("--on", help="実施日（省略時は今日・Asia/Tokyo） / date, default today")
 ]
-Note = Annotated[str, typer.Option(help="メモ / note")]
+Note = Annotated[str, typer.Option(metavar="TEXT", help="メモ / note")]
 
 # The parts of a consultation contact (相談), shared by `case open`, `case contact`, `case reopen`.
 Referrer = Annotated[
     str,
     typer.Option(
+        metavar="CODE",
         help="相談者区分: self（本人）, family（家族・親族）, community（地域）, agency（関係機関等）",
         show_default=False,
     ),
@@ -69,6 +70,7 @@ Referrer = Annotated[
 Method = Annotated[
     str,
     typer.Option(
+        metavar="CODE",
         help="相談方法: office_visit（来所）, phone（電話）, home_visit（訪問）, other（その他）",
         show_default=False,
     ),
@@ -77,11 +79,14 @@ Topics = Annotated[
     list[str],
     typer.Option(
         "--topic",
+        metavar="TOPIC",
         help="相談内容のコードまたはラベル（複数指定可、例: income）。一覧は `yorisoi topics`",
         show_default=False,
     ),
 ]
-Desk = Annotated[str, typer.Option(help="受付窓口の名前（`yorisoi agency add … --desk` で登録）")]
+Desk = Annotated[
+    str, typer.Option(metavar="NAME", help="受付窓口の名前（`yorisoi agency add … --desk` で登録）")
+]
 
 
 def split_spec(text: str, separators: str) -> tuple[str, str | None]:

@@ -16,11 +16,15 @@ def give(
     agency: Annotated[
         list[str],
         typer.Option(
-            help="同意の範囲に含める関係機関の名前（複数可） / agencies covered", show_default=False
+            metavar="AGENCY",
+            help="同意の範囲に含める関係機関の名前（複数可） / agencies covered",
+            show_default=False,
         ),
     ],
     on: OnDate = None,
-    method: Annotated[str, typer.Option(help="written（書面）または oral（口頭） / method")] = "written",
+    method: Annotated[
+        str, typer.Option(metavar="written|oral", help="written（書面）または oral（口頭） / method")
+    ] = "written",
     note: Note = "",
 ) -> None:
     """本人同意を記録する（以前の同意は置き換わる） / record consent and the agencies it covers."""

@@ -15,16 +15,20 @@ provider_app = typer.Typer(help="参加支援の登録事業所 / programme prov
 @staff_app.command("add")
 def staff_add(
     ctx: typer.Context,
-    login: Annotated[str, typer.Argument(help="ログイン名（英小文字・数字・._-） / login")],
-    name: Annotated[str, typer.Option(help="氏名 / name", show_default=False)],
+    login: Annotated[str, typer.Argument(metavar="LOGIN", help="ログイン名（英小文字・数字・._-） / login")],
+    name: Annotated[str, typer.Option(metavar="NAME", help="氏名 / name", show_default=False)],
     role: Annotated[
         list[str],
         typer.Option(
-            help="役割（複数可）: coordinator, supervisor, agency_member, auditor", show_default=False
+            metavar="ROLE",
+            help="役割（複数可）: coordinator, supervisor, agency_member, auditor",
+            show_default=False,
         ),
     ],
-    agency: Annotated[str | None, typer.Option(help="所属する関係機関の名前 / agency")] = None,
-    team: Annotated[str | None, typer.Option(help="チーム / team")] = None,
+    agency: Annotated[
+        str | None, typer.Option(metavar="AGENCY", help="所属する関係機関の名前 / agency")
+    ] = None,
+    team: Annotated[str | None, typer.Option(metavar="TEAM", help="チーム / team")] = None,
 ) -> None:
     """職員を登録する / add a staff member."""
     from yorisoi.cli import labels, output
@@ -94,7 +98,7 @@ def _set_active(ctx: typer.Context, login: str, active: bool) -> None:
 
 @staff_app.command("deactivate")
 def staff_deactivate(
-    ctx: typer.Context, login: Annotated[str, typer.Argument(help="ログイン名 / login")]
+    ctx: typer.Context, login: Annotated[str, typer.Argument(metavar="LOGIN", help="ログイン名 / login")]
 ) -> None:
     """職員を無効にする（以後その職員としては操作できない） / deactivate a staff member."""
     _set_active(ctx, login, False)
@@ -102,7 +106,7 @@ def staff_deactivate(
 
 @staff_app.command("activate")
 def staff_activate(
-    ctx: typer.Context, login: Annotated[str, typer.Argument(help="ログイン名 / login")]
+    ctx: typer.Context, login: Annotated[str, typer.Argument(metavar="LOGIN", help="ログイン名 / login")]
 ) -> None:
     """無効にした職員を有効に戻す / reactivate a staff member."""
     _set_active(ctx, login, True)
@@ -111,10 +115,11 @@ def staff_activate(
 @agency_app.command("add")
 def agency_add(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="機関名 / name")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="機関名 / name")],
     field: Annotated[
         str,
         typer.Option(
+            metavar="FIELD",
             help="分野: elderly, disability, child, poverty, health, education, housing, community, "
             "municipality, other",
             show_default=False,
@@ -160,10 +165,11 @@ def agency_list(ctx: typer.Context) -> None:
 @provider_app.command("add")
 def provider_add(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="事業所名 / name")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="事業所名 / name")],
     program: Annotated[
         str,
         typer.Option(
+            metavar="PROGRAM",
             help="事業: program_type_b（就労継続支援B型事業所活用事業）, "
             "program_short_stay（短期宿泊場所提供事業）",
             show_default=False,

@@ -26,6 +26,7 @@ def hold(
     kind: Annotated[
         str,
         typer.Option(
+            metavar="support|multilayer",
             help="support（支援会議: 本人同意なし、出席者は守秘義務の確認が必要）または "
             "multilayer（重層的支援会議: 本人同意が必要）",
             show_default=False,
@@ -34,8 +35,9 @@ def hold(
     attendee: Annotated[
         list[str],
         typer.Option(
-            help="出席者「氏名@関係機関名」（複数可。機関のない出席者は「氏名」だけ）。"
-            "末尾に ! を付けた出席者は守秘義務（法第106条の6）を確認済み。例: '山田@自立相談支援機関!'",
+            metavar="NAME@AGENCY!",
+            help="出席者「氏名@関係機関名」（複数可）。末尾の ! は守秘義務（法第106条の6）確認済みの印。"
+            "例: '山田@自立相談支援機関!'",
             show_default=False,
         ),
     ],
@@ -47,10 +49,10 @@ def hold(
         ),
     ] = False,
     on: OnDate = None,
-    title: Annotated[str, typer.Option(help="会議名 / title")] = "",
-    decisions: Annotated[str, typer.Option(help="決定事項 / decisions")] = "",
+    title: Annotated[str, typer.Option(metavar="TEXT", help="会議名 / title")] = "",
+    decisions: Annotated[str, typer.Option(metavar="TEXT", help="決定事項 / decisions")] = "",
 ) -> None:
-    """会議の開催を記録する / record a support or multi-layered support meeting."""
+    """会議の開催を記録する（機関に属さない出席者は「氏名」だけ） / record a meeting."""
     from models.queries import event_payload
     from yorisoi.cli import labels, output, session
 

@@ -17,7 +17,11 @@ def log(
     number: CaseNumber,
     kind: Annotated[
         str,
-        typer.Option(help="home_visit（訪問）または meeting_attendance（会議等出席）", show_default=False),
+        typer.Option(
+            metavar="KIND",
+            help="home_visit（訪問）または meeting_attendance（会議等出席）",
+            show_default=False,
+        ),
     ],
     on: OnDate = None,
     note: Note = "",
@@ -49,7 +53,9 @@ def _date(help_text: str) -> Any:
 def enrol(
     ctx: typer.Context,
     number: CaseNumber,
-    provider: Annotated[str, typer.Option(help="登録事業所の名前 / provider name", show_default=False)],
+    provider: Annotated[
+        str, typer.Option(metavar="NAME", help="登録事業所の名前 / provider name", show_default=False)
+    ],
     start: Annotated[dt.date, _date("利用開始日 / start date")],
     end: Annotated[dt.date, _date("利用終了日（短期宿泊は1か月以内） / end date (short stay: 1 month max)")],
 ) -> None:

@@ -15,15 +15,23 @@ monitoring_app = typer.Typer(help="モニタリングの記録 / monitoring", no
 
 Goals = Annotated[
     list[str] | None,
-    typer.Option("--goal", help="目標「課題=目標」または「目標」（複数可） / goal, optionally PROBLEM=GOAL"),
+    typer.Option(
+        "--goal",
+        metavar="PROBLEM=GOAL",
+        help="目標「課題=目標」または「目標」（複数可） / goal, optionally PROBLEM=GOAL",
+    ),
 ]
 Roles = Annotated[
     list[str] | None,
     typer.Option(
-        "--role", help="役割分担「関係機関名=役割」（複数可） / AGENCY=ROLE; consent must cover the agency"
+        "--role",
+        metavar="AGENCY=ROLE",
+        help="役割分担「関係機関名=役割」（複数可） / AGENCY=ROLE; consent must cover the agency",
     ),
 ]
-Lead = Annotated[str | None, typer.Option(help="主担当の関係機関名（--role のどれか） / lead agency")]
+Lead = Annotated[
+    str | None, typer.Option(metavar="AGENCY", help="主担当の関係機関名（--role のどれか） / lead agency")
+]
 Interval = Annotated[
     int | None, typer.Option(min=1, max=366, help="モニタリング間隔（日） / monitoring interval in days")
 ]
@@ -31,10 +39,11 @@ External = Annotated[
     list[str] | None,
     typer.Option(
         "--external",
+        metavar="KIND@AGENCY",
         help="既存プラン「種類@関係機関名」（例: ケアプラン@地域包括支援センター中央） / existing plans",
     ),
 ]
-HouseholdGoal = Annotated[str, typer.Option(help="世帯全体の目標 / household goal")]
+HouseholdGoal = Annotated[str, typer.Option(metavar="TEXT", help="世帯全体の目標 / household goal")]
 
 
 def plan_data(
@@ -160,7 +169,10 @@ def approve(
     ctx: typer.Context,
     number: CaseNumber,
     meeting: Annotated[
-        int, typer.Option(help="プランを決定した重層的支援会議の ID（meeting hold が表示） / meeting id")
+        int,
+        typer.Option(
+            metavar="ID", help="プランを決定した重層的支援会議の ID（meeting hold が表示） / meeting id"
+        ),
     ],
     on: OnDate = None,
 ) -> None:
@@ -199,7 +211,9 @@ def show(ctx: typer.Context, number: CaseNumber) -> None:
 def record(
     ctx: typer.Context,
     number: CaseNumber,
-    summary: Annotated[str, typer.Option(help="モニタリングの概要 / summary", show_default=False)],
+    summary: Annotated[
+        str, typer.Option(metavar="TEXT", help="モニタリングの概要 / summary", show_default=False)
+    ],
     on: OnDate = None,
     next_on: Annotated[
         dt.date | None,
