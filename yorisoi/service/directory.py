@@ -72,8 +72,13 @@ def add_provider(session: Session, *, name: str, program: str, registered_on: dt
             f"事業 {program!r} は選べません（{', '.join(sorted(known))}）。",
             f"Programme {program!r} must be one of {', '.join(sorted(known))}.",
         )
+    if not name.strip():
+        raise InvalidInput("事業所名が空です。", "The provider needs a name.")
     return _insert(
-        session, ProgramProvider(name=name.strip(), program=program, registered_on=registered_on), "", ""
+        session,
+        ProgramProvider(name=name.strip(), program=program, registered_on=registered_on),
+        f"事業所「{name}」を登録できませんでした（データベースの制約に違反）。",
+        f"Provider {name!r} could not be registered (database constraint).",
     )
 
 
