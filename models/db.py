@@ -7,13 +7,15 @@ busy_timeout instead).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 import models  # noqa: F401 - registers every table on SQLModel.metadata
@@ -41,19 +43,34 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+    f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+)
+"""Run on every new SQLite connection (bench/transitions.py gives its baseline the same)."""
+
+
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy's "begin" event issue BEGIN; pysqlite's own would be deferred.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    for pragma in SQLITE_PRAGMAS:
+        cursor.execute(pragma)
     cursor.close()
 
 
-def _sqlite_begin_immediate(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+def _sqlite_begin_immediate(connection: Connection) -> None:
+    # Straight to the driver: this runs once per transaction, and SQLAlchemy's statement
+    # machinery around one fixed statement cost more than the statement. Errors (e.g. the
+    # database stayed locked past busy_timeout) are raised as SQLAlchemy's, as before.
+    try:
+        connection.connection.driver_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(
+            "BEGIN IMMEDIATE", (), exc, sqlite3.Error, dialect=connection.dialect
+        ) from exc
 
 
 @contextmanager

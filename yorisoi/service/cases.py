@@ -44,7 +44,7 @@ from yorisoi.errors import (
     TriggerNotAllowed,
     VersionConflict,
 )
-from yorisoi.jpdates import fiscal_year, fiscal_year_short, today_tokyo
+from yorisoi.jpdates import fiscal_year, fiscal_year_short
 from yorisoi.service import effects
 from yorisoi.service import inputs as i
 from yorisoi.service.facts import DbCaseFacts
@@ -144,7 +144,10 @@ def fire(
                 f"(now {head.version}); reload it.",
             )
         parsed = i.parse_input(i.TRIGGER_INPUTS.get(trigger, i.NoteInput), data, trigger)
-        today = next((getattr(parsed, f) for f in _ACTION_DATE_FIELDS if hasattr(parsed, f)), today_tokyo())
+        # The action's own date if its input has one; else the facts look up today when asked.
+        fields = type(parsed).model_fields
+        date_field = next((f for f in _ACTION_DATE_FIELDS if f in fields), None)
+        today = getattr(parsed, date_field) if date_field else None
         assert actor.id is not None
         facts = DbCaseFacts(
             session,

@@ -11,17 +11,27 @@ from models import Agency, Closure, Consent, ConsentAgency, Meeting, Plan, RoleA
 from models.closure import ClosureStatus
 from models.plan import PlanStatus
 from states.guards import Actor, AgencyRef, ClosureFacts, ConsentFacts, MeetingFacts, PlanFacts
+from yorisoi.jpdates import today_tokyo
 
 
 class DbCaseFacts:
     """`states.guards.CaseFacts` answered from the open session, each query at most once."""
 
-    def __init__(self, session: Session, *, case_id: int, episode: int, actor: Actor, today: dt.date) -> None:
+    def __init__(
+        self, session: Session, *, case_id: int, episode: int, actor: Actor, today: dt.date | None
+    ) -> None:
         self.session = session
         self.case_id = case_id
         self.episode = episode
         self.actor = actor
-        self.today = today
+        self._today = today
+
+    @property
+    def today(self) -> dt.date:
+        """The action's date; for an action without one, today in Tokyo, looked up on first use."""
+        if self._today is None:
+            self._today = today_tokyo()
+        return self._today
 
     def active_consent(self) -> ConsentFacts | None:
         return self._active_consent
