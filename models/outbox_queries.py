@@ -51,7 +51,6 @@ RECIPIENT_PATTERN = re.compile(r"^(staff|role):[A-Za-z0-9_.@-]{1,150}$")
 
 MAX_BACKOFF = dt.timedelta(days=1)
 ABANDONED_ERROR = "配信中に処理が中断されました（最終試行） / the worker stopped during its last attempt"
-_INSERT_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,19 +167,16 @@ def enqueue_reminders(
     dialect = session.get_bind().dialect.name
     if dialect not in {"postgresql", "sqlite"}:
         raise NotImplementedError(f"enqueue_reminders supports PostgreSQL and SQLite, not {dialect}")
+    if not values:
+        return 0
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    batch = list(values.values())
-    inserted = 0
-    for start in range(0, len(batch), _INSERT_CHUNK):
-        statement = (
-            insert(OutboxMessage)
-            .values(batch[start : start + _INSERT_CHUNK])
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])
-            .returning(OutboxMessage.__table__.c.id)  # type: ignore[attr-defined]
-        )
-        # RETURNING counts what was inserted: psycopg reports no rowcount for a multi-row INSERT.
-        inserted += len(session.connection().execute(statement).all())
-    return inserted
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    # One single-row statement, executed for every row: SQLAlchemy compiles it once and batches
+    # the rows itself ("insertmanyvalues"). A `.values([...])` statement per chunk was compiled
+    # anew for every chunk, ~2 s per 1,000 rows. RETURNING counts what was inserted: psycopg
+    # reports no rowcount for an executemany.
+    statement = insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(table.c.id)
+    return len(session.connection().execute(statement, list(values.values())).all())
 
 
 # --- delivery -----------------------------------------------------------------------------
