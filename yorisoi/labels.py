@@ -1,4 +1,4 @@
-"""Japanese labels for what the CLI shows, and reading a code or its label from the command line.
+"""Japanese labels for what people see (CLI and web), and reading a code or its label from input.
 
 Stage and trigger labels come from the lifecycle (a municipality may rename them); the rest
 from the label tables next to each enum.

@@ -86,7 +86,8 @@ def list_cases(
 ) -> None:
     """ケースの一覧（番号順） / list cases."""
     from models.queries import list_cases as query
-    from yorisoi.cli import labels, output, session
+    from yorisoi import labels
+    from yorisoi.cli import output, session
     from yorisoi.errors import InvalidInput
     from yorisoi.jpdates import parse_fiscal_year, today_tokyo
 

@@ -33,7 +33,8 @@ def propose(
     on: OnDate = None,
 ) -> None:
     """終結を提案する（承認は提案者以外のスーパーバイザー） / propose closing the case."""
-    from yorisoi.cli import labels, output, session
+    from yorisoi import labels
+    from yorisoi.cli import output, session
 
     cli = state(ctx)
     data: dict[str, Any] = {

@@ -28,7 +28,8 @@ def give(
     note: Note = "",
 ) -> None:
     """本人同意を記録する（以前の同意は置き換わる） / record consent and the agencies it covers."""
-    from yorisoi.cli import labels, output, session
+    from yorisoi import labels
+    from yorisoi.cli import output, session
     from yorisoi.service import cases
 
     cli = state(ctx)

@@ -67,7 +67,8 @@ def _as_json(report: "DemoReport") -> dict[str, object]:
 
 
 def _summary(report: "DemoReport") -> None:
-    from yorisoi.cli import labels, output
+    from yorisoi import labels
+    from yorisoi.cli import output
     from yorisoi.runtime import machine_for
 
     lifecycle = machine_for(None).lifecycle

@@ -31,7 +31,8 @@ def staff_add(
     team: Annotated[str | None, typer.Option(metavar="TEAM", help="チーム / team")] = None,
 ) -> None:
     """職員を登録する / add a staff member."""
-    from yorisoi.cli import labels, output
+    from yorisoi import labels
+    from yorisoi.cli import output
     from yorisoi.cli.session import agency_id, database
     from yorisoi.service import directory
 
@@ -57,7 +58,8 @@ def staff_add(
 def staff_list(ctx: typer.Context) -> None:
     """職員の一覧 / list staff."""
     from models.queries import list_staff
-    from yorisoi.cli import labels, output
+    from yorisoi import labels
+    from yorisoi.cli import output
     from yorisoi.cli.session import database
 
     with database() as session:
@@ -128,7 +130,8 @@ def agency_add(
     desk: Annotated[bool, typer.Option("--desk", help="受付窓口でもある / also a consultation desk")] = False,
 ) -> None:
     """関係機関（受付窓口を含む）を登録する / add an agency."""
-    from yorisoi.cli import labels, output
+    from yorisoi import labels
+    from yorisoi.cli import output
     from yorisoi.cli.session import database
     from yorisoi.service import directory
 
@@ -147,7 +150,8 @@ def agency_add(
 def agency_list(ctx: typer.Context) -> None:
     """関係機関・受付窓口の一覧 / list agencies."""
     from models.queries import list_agencies
-    from yorisoi.cli import labels, output
+    from yorisoi import labels
+    from yorisoi.cli import output
     from yorisoi.cli.session import database
 
     with database() as session:
@@ -183,7 +187,8 @@ def provider_add(
     ],
 ) -> None:
     """参加支援の登録事業所を登録する / register a programme provider."""
-    from yorisoi.cli import labels, output
+    from yorisoi import labels
+    from yorisoi.cli import output
     from yorisoi.cli.session import database
     from yorisoi.service import directory
 
@@ -201,7 +206,8 @@ def provider_add(
 def provider_list(ctx: typer.Context) -> None:
     """登録事業所の一覧 / list providers."""
     from models.queries import list_providers
-    from yorisoi.cli import labels, output
+    from yorisoi import labels
+    from yorisoi.cli import output
     from yorisoi.cli.session import database
 
     with database() as session:

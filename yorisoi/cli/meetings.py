@@ -54,7 +54,8 @@ def hold(
 ) -> None:
     """会議の開催を記録する（機関に属さない出席者は「氏名」だけ） / record a meeting."""
     from models.queries import event_payload
-    from yorisoi.cli import labels, output, session
+    from yorisoi import labels
+    from yorisoi.cli import output, session
 
     cli = state(ctx)
     word = labels.code(kind, labels.MEETING_KIND_CHOICES, "会議の種別", "Meeting kind")

@@ -58,7 +58,7 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[obj
 
 def fired(cli: CliState, result: Fired, *, extra: dict[str, Any] | None = None, note: str = "") -> None:
     """What an action did: `R7-0001: アセスメント → 支援会議（支援会議の開催）`."""
-    from yorisoi.cli import labels
+    from yorisoi import labels
     from yorisoi.cli.session import machine
 
     lifecycle = machine().lifecycle

@@ -27,7 +27,8 @@ def log(
     note: Note = "",
 ) -> None:
     """アウトリーチを記録する / record a home visit or attendance at a local meeting."""
-    from yorisoi.cli import labels, output, session
+    from yorisoi import labels
+    from yorisoi.cli import output, session
     from yorisoi.service import cases
 
     cli = state(ctx)

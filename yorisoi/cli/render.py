@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from models.queries import CaseDetail, PlanView, TimelineEntry
 from states import Lifecycle
-from yorisoi.cli import labels
+from yorisoi import labels
 from yorisoi.cli.output import plain, table
 from yorisoi.jpdates import tokyo_datetime
 

@@ -18,8 +18,7 @@ from models import Agency, Staff
 from models.db import session_scope
 from models.queries import list_providers
 from states import LifecycleMachine
-from yorisoi import runtime
-from yorisoi.cli import labels
+from yorisoi import labels, runtime
 from yorisoi.cli.common import CliState
 from yorisoi.errors import InvalidInput, NotFound, YorisoiError
 from yorisoi.service import cases, directory, journal
