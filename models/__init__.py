@@ -1,5 +1,6 @@
 """SQLModel tables, sessions and queries. Importing this package registers every table."""
 
+from models.access_log import RecordView
 from models.audit import AuditEvent
 from models.case import Case, CaseNumberCounter, Contact, ContactTopic
 from models.closure import Closure
@@ -33,6 +34,7 @@ __all__ = [
     "PlanGoal",
     "ProgramEnrolment",
     "ProgramProvider",
+    "RecordView",
     "RoleAssignment",
     "Staff",
 ]

@@ -58,4 +58,6 @@ class Staff(SQLModel, table=True):
     agency_id: int | None = Field(default=None, foreign_key="agency.id")
     team: str | None = Field(default=None, max_length=100)
     active: bool = True
+    # argon2 hash for signing in to the web app; None = no web sign-in (CLI-only staff).
+    password_hash: str | None = Field(default=None, max_length=200)
     created_at: dt.datetime = Field(default_factory=utcnow)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 16:08:07.113619
+Create Date: 2026-11-23 16:24:42.685855
 """
 
 from collections.abc import Sequence
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import sqlmodel  # noqa: F401 - autogenerate renders sqlmodel.sql.sqltypes
 from alembic import op
+
 
 revision: str = '0001'
 down_revision: str | None = None
@@ -69,6 +70,7 @@ def upgrade() -> None:
     sa.Column('agency_id', sa.Integer(), nullable=True),
     sa.Column('team', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('password_hash', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -262,6 +264,22 @@ def upgrade() -> None:
     with op.batch_alter_table('program_enrolment', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_program_enrolment_case_id'), ['case_id'], unique=False)
 
+    op.create_table('record_view',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('staff_id', sa.Integer(), nullable=False),
+    sa.Column('viewed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('what', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+    sa.Column('granted', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['case.id'], ),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('record_view', schema=None) as batch_op:
+        batch_op.create_index('ix_record_view_case_viewed', ['case_id', 'viewed_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_record_view_staff_id'), ['staff_id'], unique=False)
+
     op.create_table('consent_agency',
     sa.Column('consent_id', sa.Integer(), nullable=False),
     sa.Column('agency_id', sa.Integer(), nullable=False),
@@ -402,6 +420,11 @@ def downgrade() -> None:
     op.drop_table('meeting_attendee')
     op.drop_table('contact_topic')
     op.drop_table('consent_agency')
+    with op.batch_alter_table('record_view', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_record_view_staff_id'))
+        batch_op.drop_index('ix_record_view_case_viewed')
+
+    op.drop_table('record_view')
     with op.batch_alter_table('program_enrolment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_program_enrolment_case_id'))
 
