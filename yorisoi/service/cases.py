@@ -313,6 +313,7 @@ def give_consent(
             select(Consent).where(Consent.case_id == case_id, col(Consent.withdrawn_on).is_(None))
         ).all()
         for old in active:  # a new consent replaces the previous one
+            effects.check_consent_end(session, old, parsed.given_on)
             old.withdrawn_on = parsed.given_on
             old.withdrawn_by = actor.id
         consent = Consent(

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from models import (
@@ -308,13 +308,63 @@ def _record_monitoring(action: Action) -> Effect:
     )
 
 
+def check_consent_end(session: Session, consent: Consent, end_on: dt.date) -> None:
+    """Refuse to end a consent (withdrawn or replaced) before a step that relied on it.
+
+    A consent is active on day D when given_on <= D < end. Ending it on or before the day of a
+    重層的支援会議 or plan step taken under it would leave that step, after the fact, without
+    consent; ending it before it was given makes no sense at all.
+    """
+    if end_on < consent.given_on:
+        raise InvalidInput(
+            f"同意の終了日 {end_on} が同意日 {consent.given_on} より前です。",
+            f"The consent cannot end ({end_on}) before it was given ({consent.given_on}).",
+        )
+    since = consent.given_on
+    relied_on = [
+        (
+            "重層的支援会議",
+            "a multi-layered support meeting",
+            select(func.max(Meeting.held_on)).where(
+                Meeting.case_id == consent.case_id,
+                Meeting.kind == MeetingKind.MULTILAYER,
+                col(Meeting.held_on) >= since,
+            ),
+        ),
+        (
+            "支援プランの作成",
+            "a plan drafted",
+            select(func.max(Plan.drafted_on)).where(
+                Plan.case_id == consent.case_id, col(Plan.drafted_on) >= since
+            ),
+        ),
+        (
+            "支援プランの承認",
+            "a plan approved",
+            select(func.max(Plan.approved_on)).where(
+                Plan.case_id == consent.case_id, col(Plan.approved_on) >= since
+            ),
+        ),
+    ]
+    for ja, en, query in relied_on:
+        last = session.exec(query).one()  # type: ignore[call-overload]
+        if last is not None and end_on <= last:
+            raise InvalidInput(
+                f"{consent.given_on} の本人同意に基づく{ja}（{last}）があるため、同意の終了日は"
+                f" {last + dt.timedelta(days=1)} 以降にしてください。",
+                f"The consent given on {consent.given_on} cannot end on {end_on}: {en} on {last}"
+                f" relied on it; use {last + dt.timedelta(days=1)} or later.",
+            )
+
+
 def _withdraw_consent(action: Action) -> Effect:
     data: i.WithdrawConsentInput = action.data
     session, head = action.session, action.head
+    active = col(Consent.case_id) == head.id, col(Consent.withdrawn_on).is_(None)
+    for consent in session.exec(select(Consent).where(*active)).all():
+        check_consent_end(session, consent, data.withdrawn_on)
     result = session.execute(
-        update(Consent)
-        .where(col(Consent.case_id) == head.id, col(Consent.withdrawn_on).is_(None))
-        .values(withdrawn_on=data.withdrawn_on, withdrawn_by=action.actor.id)
+        update(Consent).where(*active).values(withdrawn_on=data.withdrawn_on, withdrawn_by=action.actor.id)
     )
     updates: dict[str, Any] = {}
     if action.to_stage != head.stage:
