@@ -12,7 +12,7 @@ from states import LifecycleMachine, Stage
 from tests.factories import World, attendees, fire, give_consent, latest_meeting_id, plan_data
 from tests.service.refusals import assert_refused
 from tests.service.walks import case_at, hold_support_meeting
-from yorisoi.errors import GuardFailed, TriggerNotAllowed
+from yorisoi.errors import GuardFailed, InvalidInput, TriggerNotAllowed
 
 WITHDRAWN_ON = dt.date(2025, 7, 1)
 
@@ -140,3 +140,48 @@ def test_give_consent_replaces_the_previous_one(
     give_consent(session, world, machine, case_id, world.poverty, on=dt.date(2025, 6, 12))
     first, second = session.exec(select(Consent).where(Consent.case_id == case_id).order_by(Consent.id)).all()
     assert (first.withdrawn_on, second.withdrawn_on) == (dt.date(2025, 6, 12), None)
+
+
+def test_withdraw_consent_refused_on_or_before_a_step_that_relied_on_it(
+    session: Session, world: World, machine: LifecycleMachine
+) -> None:
+    """Consent given 6/10, 重層的支援会議 and plan on 6/20, approval on 6/25: it ends 6/26 at the earliest."""
+    case_id = case_at(session, world, machine, Stage.MONITORING)
+    for day, names in (
+        (dt.date(2025, 6, 9), "before it was given"),
+        (dt.date(2025, 6, 20), "a multi-layered support meeting on 2025-06-20"),
+        (dt.date(2025, 6, 24), "a plan approved on 2025-06-25"),
+        (dt.date(2025, 6, 25), "use 2025-06-26 or later"),
+    ):
+        error = assert_refused(
+            session,
+            InvalidInput,
+            lambda d=day: fire(
+                session, machine, case_id, "withdraw_consent", world.coordinator, withdrawn_on=d
+            ),
+        )
+        assert names in error.en, day
+    fired = fire(
+        session, machine, case_id, "withdraw_consent", world.coordinator, withdrawn_on=dt.date(2025, 6, 26)
+    )
+    assert fired.to_stage == Stage.SUPPORT_MEETING
+
+
+def test_give_consent_refused_when_it_would_end_the_previous_one_before_a_meeting(
+    session: Session, world: World, machine: LifecycleMachine
+) -> None:
+    case_id = case_at(session, world, machine, Stage.MULTILAYER_MEETING)  # consent 6/10, meeting 6/20
+    for day in (dt.date(2025, 6, 1), dt.date(2025, 6, 18), dt.date(2025, 6, 20)):
+        error = assert_refused(
+            session,
+            InvalidInput,
+            lambda d=day: give_consent(session, world, machine, case_id, world.elderly, on=d),
+        )
+        assert "2025-06-10" in error.en and "同意" in error.ja
+    give_consent(session, world, machine, case_id, world.elderly, on=dt.date(2025, 6, 21))
+    first, second = session.exec(select(Consent).where(Consent.case_id == case_id).order_by(Consent.id)).all()
+    assert (first.withdrawn_on, second.given_on, second.withdrawn_on) == (
+        dt.date(2025, 6, 21),
+        dt.date(2025, 6, 21),
+        None,
+    )
