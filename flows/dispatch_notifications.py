@@ -13,9 +13,9 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, ConfigDict, Field
 
+from flows.common import task_engine
 from models.db import session_scope
 from models.outbox_queries import count_by_status
-from yorisoi import runtime
 from yorisoi.dispatch import dispatch_outbox, notifier_for
 from yorisoi.settings import get_settings
 
@@ -51,11 +51,7 @@ class DispatchOutcome(BaseModel):
 def deliver_due(limit: int | None, now: dt.datetime | None) -> DispatchOutcome:
     """Deliver what is due now (Apprise and database I/O, hence the retries)."""
     settings = get_settings()
-    engine = runtime.engine(settings)
-    try:
-        report = dispatch_outbox(engine, notifier_for(settings), settings=settings, limit=limit, now=now)
-    finally:
-        engine.dispose()
+    report = dispatch_outbox(task_engine(), notifier_for(settings), settings=settings, limit=limit, now=now)
     return DispatchOutcome(
         sent=report.sent,
         retried=report.retried,
@@ -67,13 +63,8 @@ def deliver_due(limit: int | None, now: dt.datetime | None) -> DispatchOutcome:
 
 @task(cache_policy=NO_CACHE)
 def waiting_messages() -> dict[str, int]:
-    settings = get_settings()
-    engine = runtime.engine(settings)
-    try:
-        with session_scope(engine) as session:
-            return count_by_status(session)
-    finally:
-        engine.dispose()
+    with session_scope(task_engine()) as session:
+        return count_by_status(session)
 
 
 @flow(name="dispatch-notifications", log_prints=False)

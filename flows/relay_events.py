@@ -18,11 +18,10 @@ from prefect.events import emit_event
 from prefect.events.worker import EventsWorker
 from pydantic import BaseModel, ConfigDict, Field
 
+from flows.common import task_engine
 from models.db import session_scope
 from models.event_relay import PendingEvent, count_pending_events, mark_relayed, pending_events
 from models.timestamps import utcnow
-from yorisoi import runtime
-from yorisoi.settings import get_settings
 
 _EVENT_IDS = uuid.UUID("6f1c1d1e-7a0b-4c56-9b7e-2d9e3f0a5b11")
 
@@ -70,37 +69,27 @@ def emit(row: PendingEvent) -> bool:
 @task(task_run_name="relay after {after_id}", retries=2, retry_delay_seconds=[5, 30], cache_policy=NO_CACHE)
 def relay_batch(after_id: int, limit: int) -> RelayBatch:
     """Emit one batch of case events, wait until they are sent, then mark them sent."""
-    settings = get_settings()
-    engine = runtime.engine(settings)
-    try:
-        with session_scope(engine) as session:
-            rows = pending_events(session, after_id=after_id, limit=limit)
-            session.rollback()
-            if not rows:
-                return RelayBatch(relayed=0, last_id=after_id, done=True)
-            for row in rows:
-                if not emit(row):
-                    raise RuntimeError(
-                        "Prefect にイベントを送れません（PREFECT_API_URL を確認してください） / "
-                        "events cannot be sent to Prefect (check PREFECT_API_URL)"
-                    )
-            EventsWorker.instance().wait_until_empty()
-            relayed = mark_relayed(session, [row.id for row in rows], now=utcnow())
-            session.commit()
-        return RelayBatch(relayed=relayed, last_id=rows[-1].id, done=len(rows) < limit)
-    finally:
-        engine.dispose()
+    with session_scope(task_engine()) as session:
+        rows = pending_events(session, after_id=after_id, limit=limit)
+        session.rollback()
+        if not rows:
+            return RelayBatch(relayed=0, last_id=after_id, done=True)
+        for row in rows:
+            if not emit(row):
+                raise RuntimeError(
+                    "Prefect にイベントを送れません（PREFECT_API_URL を確認してください） / "
+                    "events cannot be sent to Prefect (check PREFECT_API_URL)"
+                )
+        EventsWorker.instance().wait_until_empty()
+        relayed = mark_relayed(session, [row.id for row in rows], now=utcnow())
+        session.commit()
+    return RelayBatch(relayed=relayed, last_id=rows[-1].id, done=len(rows) < limit)
 
 
 @task(cache_policy=NO_CACHE)
 def count_waiting() -> int:
-    settings = get_settings()
-    engine = runtime.engine(settings)
-    try:
-        with session_scope(engine) as session:
-            return count_pending_events(session)
-    finally:
-        engine.dispose()
+    with session_scope(task_engine()) as session:
+        return count_pending_events(session)
 
 
 @flow(name="relay-events", log_prints=False)
