@@ -161,6 +161,16 @@ INVALID_TRIGGER_DATA: dict[str, tuple[str, Callable[[World], dict[str, Any]], st
         lambda w: {"held_on": "2025-06-20", "attendees": [{"name": "x", "agency_id": 9999}]},
         "9999",
     ),
+    "unknown attendee staff": (
+        "hold_multilayer_meeting",
+        lambda w: {"held_on": "2025-06-20", "attendees": [{"name": "x", "staff_id": 9999}]},
+        "Unknown staff id(s): [9999]",
+    ),
+    "unknown external plan agency": (
+        "draft_plan",
+        lambda w: {**plan_data(w), "external_plans": [{"kind": "ケアプラン", "agency_id": 9999}]},
+        "Unknown agency id(s): [9999]",
+    ),
     "unknown role agency": (
         "draft_plan",
         lambda w: {**plan_data(w), "roles": [{"agency_id": 9999, "role": "x"}]},

@@ -114,8 +114,20 @@ def add_contact_rows(session: Session, case_id: int, actor_id: int | None, conta
 # --- guard data --------------------------------------------------------------------------
 
 
+def _check_staff(session: Session, ids: Iterable[int]) -> None:
+    """Refuse unknown staff ids here: at insert they would surface as a foreign-key error."""
+    wanted = set(ids)
+    if not wanted:
+        return
+    found = set(session.exec(select(Staff.id).where(col(Staff.id).in_(wanted))).all())
+    missing = sorted(wanted - found)
+    if missing:
+        raise InvalidInput(f"登録されていない職員です: {missing}", f"Unknown staff id(s): {missing}")
+
+
 def _meeting_guard_data(session: Session, head: CaseHead, data: i.MeetingInput) -> dict[str, Any]:
     refs = agency_refs(session, (a.agency_id for a in data.attendees if a.agency_id))
+    _check_staff(session, (a.staff_id for a in data.attendees if a.staff_id is not None))
     attendees = [
         Attendee(a.name, refs[a.agency_id] if a.agency_id else None, a.acknowledged_confidentiality)
         for a in data.attendees
@@ -144,6 +156,7 @@ def _plan_agency_ids(session: Session, head: CaseHead, data: i.PlanInput) -> lis
 
 def _plan_guard_data(session: Session, head: CaseHead, data: i.PlanInput) -> dict[str, Any]:
     refs = agency_refs(session, _plan_agency_ids(session, head, data))
+    agency_refs(session, (e.agency_id for e in data.external_plans if e.agency_id is not None))
     return {"agencies": list(refs.values())}
 
 
