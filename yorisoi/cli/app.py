@@ -29,6 +29,7 @@ from yorisoi.cli import (
     plans,
     reports,
     schedule,
+    web,
 )
 from yorisoi.cli.common import CliState, state
 from yorisoi.cli.failures import NoArgsIsHelpError, report
@@ -107,6 +108,7 @@ reports.register(app, audit.app)  # `report annual|trend` and `audit report`
 app.add_typer(lifecycle.app, name="lifecycle")
 app.add_typer(outbox.app, name="outbox")
 schedule.register(app)  # `sweep` and `serve`
+web.register(app, directory.staff_app)  # `web` and `staff set-password`
 
 
 def main() -> None:

@@ -1,0 +1,327 @@
+"""Read queries for the web app: what a viewer may see, their caseload, the approvals inbox.
+
+Nothing here writes and nothing here decides: `yorisoi.service.access` holds the rules,
+these functions only fetch the facts it judges (`CaseAccessFacts`) and apply the filter it
+returns (`ListScope`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import and_, exists, false, or_
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from models import (
+    Agency,
+    Case,
+    Closure,
+    Meeting,
+    MeetingAttendee,
+    Person,
+    Plan,
+    RecordView,
+    Staff,
+)
+from models.closure import ClosureStatus
+from models.plan import PlanStatus
+
+
+@dataclass(frozen=True, slots=True)
+class AttendedMeeting:
+    meeting_id: int
+    kind: str
+    acknowledged_confidentiality: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CaseAccessFacts:
+    """What the access policy needs to know about one case, relative to one viewer."""
+
+    case_id: int
+    coordinator_id: int | None
+    coordinator_team: str | None
+    attended: tuple[AttendedMeeting, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ListScope:
+    """The cases a viewer's lists may show, as the policy decided it, in filterable terms.
+
+    A case matches when any given criterion holds; `everything` matches all cases. Meetings
+    of a kind in `confidential_kinds` count for `attendee_staff_id` only where the attendee
+    acknowledged confidentiality.
+    """
+
+    everything: bool = False
+    coordinator_id: int | None = None
+    team: str | None = None
+    attendee_staff_id: int | None = None
+    confidential_kinds: tuple[str, ...] = ()
+
+
+def access_facts(session: Session, case_id: int, viewer_id: int) -> CaseAccessFacts | None:
+    """The facts `access_to` judges for one case and viewer; None for an unknown case."""
+    coordinator = aliased(Staff)
+    row = session.execute(
+        sa_select(col(Case.id), col(Case.coordinator_id), col(coordinator.team))
+        .outerjoin(coordinator, col(coordinator.id) == col(Case.coordinator_id))
+        .where(col(Case.id) == case_id)
+    ).first()
+    if row is None:
+        return None
+    attended = session.exec(
+        select(Meeting.id, Meeting.kind, MeetingAttendee.confidentiality_acknowledged)
+        .join(MeetingAttendee, col(MeetingAttendee.meeting_id) == col(Meeting.id))
+        .where(Meeting.case_id == case_id, MeetingAttendee.staff_id == viewer_id)
+        .order_by(col(Meeting.id))
+    ).all()
+    return CaseAccessFacts(
+        case_id=row[0],
+        coordinator_id=row[1],
+        coordinator_team=row[2],
+        attended=tuple(AttendedMeeting(m_id or 0, kind, bool(ack)) for m_id, kind, ack in attended),
+    )
+
+
+def _scope_filter(scope: ListScope) -> object:
+    if scope.everything:
+        return True
+    coordinator = aliased(Staff)
+    clauses = []
+    if scope.coordinator_id is not None:
+        clauses.append(col(Case.coordinator_id) == scope.coordinator_id)
+    if scope.team is not None:
+        clauses.append(
+            exists().where(
+                col(coordinator.id) == col(Case.coordinator_id), col(coordinator.team) == scope.team
+            )
+        )
+    if scope.attendee_staff_id is not None:
+        clauses.append(
+            exists().where(
+                col(Meeting.case_id) == col(Case.id),
+                col(MeetingAttendee.meeting_id) == col(Meeting.id),
+                col(MeetingAttendee.staff_id) == scope.attendee_staff_id,
+                or_(
+                    col(Meeting.kind).not_in(scope.confidential_kinds),
+                    col(MeetingAttendee.confidentiality_acknowledged),
+                ),
+            )
+        )
+    return or_(*clauses) if clauses else false()
+
+
+@dataclass(frozen=True, slots=True)
+class CaseCard:
+    """One case on a board or list."""
+
+    id: int
+    number: str
+    stage: str
+    person_name: str
+    coordinator_id: int | None
+    coordinator: str | None
+    desk: str | None
+    opened_on: dt.date
+    next_monitoring_on: dt.date | None
+    overdue: bool
+
+
+def visible_cases(
+    session: Session,
+    scope: ListScope,
+    *,
+    today: dt.date,
+    stage: str | None = None,
+    coordinator_id: int | None = None,
+    fiscal_year: int | None = None,
+    overdue_only: bool = False,
+    due_by: dt.date | None = None,
+    exclude_stages: tuple[str, ...] = (),
+    limit: int = 500,
+) -> list[CaseCard]:
+    """Cases within `scope`, in number order (or by due date when `due_by` is given)."""
+    late = or_(
+        col(Case.overdue),
+        and_(col(Case.next_monitoring_on).is_not(None), col(Case.next_monitoring_on) < today),
+    )
+    query = (
+        sa_select(
+            col(Case.id),
+            col(Case.number),
+            col(Case.stage),
+            col(Person.name),
+            col(Case.coordinator_id),
+            col(Staff.name),
+            col(Agency.name),
+            col(Case.opened_on),
+            col(Case.next_monitoring_on),
+            late,
+        )
+        .join(Person, col(Person.id) == col(Case.person_id))
+        .outerjoin(Staff, col(Staff.id) == col(Case.coordinator_id))
+        .outerjoin(Agency, col(Agency.id) == col(Case.desk_id))
+        .where(_scope_filter(scope))  # type: ignore[arg-type]
+    )
+    if stage is not None:
+        query = query.where(col(Case.stage) == stage)
+    if coordinator_id is not None:
+        query = query.where(col(Case.coordinator_id) == coordinator_id)
+    if fiscal_year is not None:
+        query = query.where(col(Case.fiscal_year) == fiscal_year)
+    if overdue_only:
+        query = query.where(late)
+    if exclude_stages:
+        query = query.where(col(Case.stage).not_in(exclude_stages))
+    if due_by is not None:
+        query = query.where(or_(late, col(Case.next_monitoring_on) <= due_by)).order_by(
+            col(Case.next_monitoring_on), col(Case.id)
+        )
+    else:
+        query = query.order_by(col(Case.fiscal_year), col(Case.serial))
+    return [CaseCard(*row[:9], bool(row[9])) for row in session.execute(query.limit(limit))]
+
+
+@dataclass(frozen=True, slots=True)
+class AwaitingApproval:
+    """A plan or closure proposal a supervisor may decide."""
+
+    kind: str  # "plan" | "closure"
+    case_id: int
+    number: str
+    stage: str
+    person_name: str
+    proposed_by: str | None
+    proposed_on: dt.date
+    detail: str  # plan version, or the closure reason code
+
+
+def awaiting_approval(session: Session, *, excluding_staff_id: int) -> list[AwaitingApproval]:
+    """Draft plans and proposed closures, except those `excluding_staff_id` wrote (四つの目)."""
+    author = aliased(Staff)
+    plans = session.execute(
+        sa_select(
+            col(Case.id),
+            col(Case.number),
+            col(Case.stage),
+            col(Person.name),
+            col(author.name),
+            col(Plan.drafted_on),
+            col(Plan.version),
+        )
+        .join(Case, col(Case.id) == col(Plan.case_id))
+        .join(Person, col(Person.id) == col(Case.person_id))
+        .outerjoin(author, col(author.id) == col(Plan.author_id))
+        .where(
+            col(Plan.status) == PlanStatus.DRAFT,
+            col(Plan.episode) == col(Case.episode),
+            col(Plan.author_id) != excluding_staff_id,
+        )
+        .order_by(col(Plan.drafted_on), col(Plan.id))
+    ).all()
+    closures = session.execute(
+        sa_select(
+            col(Case.id),
+            col(Case.number),
+            col(Case.stage),
+            col(Person.name),
+            col(author.name),
+            col(Closure.proposed_on),
+            col(Closure.reason),
+        )
+        .join(Case, col(Case.id) == col(Closure.case_id))
+        .join(Person, col(Person.id) == col(Case.person_id))
+        .outerjoin(author, col(author.id) == col(Closure.proposed_by))
+        .where(
+            col(Closure.status) == ClosureStatus.PROPOSED,
+            col(Closure.episode) == col(Case.episode),
+            col(Closure.proposed_by) != excluding_staff_id,
+        )
+        .order_by(col(Closure.proposed_on), col(Closure.id))
+    ).all()
+    return [AwaitingApproval("plan", *row[:6], f"第{row[6]}版") for row in plans] + [
+        AwaitingApproval("closure", *row[:6], str(row[6])) for row in closures
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingOption:
+    id: int
+    kind: str
+    held_on: dt.date
+    title: str
+
+
+def meetings_of_kind(session: Session, case_id: int, kind: str) -> list[MeetingOption]:
+    """The case's meetings of `kind`, newest first (a plan is approved at a 重層的支援会議)."""
+    rows = session.exec(
+        select(Meeting)
+        .where(Meeting.case_id == case_id, Meeting.kind == kind)
+        .order_by(col(Meeting.held_on).desc(), col(Meeting.id).desc())
+    ).all()
+    return [MeetingOption(m.id or 0, m.kind, m.held_on, m.title) for m in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class StaffOption:
+    id: int
+    login: str
+    name: str
+    agency_id: int | None
+    agency: str | None
+
+
+def staff_options(session: Session) -> list[StaffOption]:
+    """Active staff, for choosing meeting attendees."""
+    rows = session.exec(
+        select(Staff, Agency.name)
+        .outerjoin(Agency, col(Agency.id) == col(Staff.agency_id))
+        .where(col(Staff.active))
+        .order_by(col(Staff.id))
+    ).all()
+    return [StaffOption(s.id or 0, s.login, s.name, s.agency_id, agency) for s, agency in rows]
+
+
+def staff_by_id(session: Session, staff_id: int) -> Staff | None:
+    return session.get(Staff, staff_id)
+
+
+def staff_by_login(session: Session, login: str) -> Staff | None:
+    return session.exec(select(Staff).where(Staff.login == login)).first()
+
+
+@dataclass(frozen=True, slots=True)
+class ViewRow:
+    viewed_at: dt.datetime
+    case_number: str
+    staff_login: str
+    staff_name: str
+    what: str
+    channel: str
+    granted: bool
+
+
+def record_views(session: Session, *, case_id: int | None = None, limit: int = 200) -> list[ViewRow]:
+    """The access log, newest first."""
+    query = (
+        sa_select(
+            col(RecordView.viewed_at),
+            col(Case.number),
+            col(Staff.login),
+            col(Staff.name),
+            col(RecordView.what),
+            col(RecordView.channel),
+            col(RecordView.granted),
+        )
+        .join(Case, col(Case.id) == col(RecordView.case_id))
+        .join(Staff, col(Staff.id) == col(RecordView.staff_id))
+        .order_by(col(RecordView.id).desc())
+        .limit(limit)
+    )
+    if case_id is not None:
+        query = query.where(col(RecordView.case_id) == case_id)
+    return [ViewRow(*row) for row in session.execute(query)]

@@ -1,0 +1,56 @@
+"""`yorisoi web` (the web app) and `yorisoi staff set-password` (its local accounts)."""
+
+import sys
+from typing import Annotated
+
+import typer
+
+from yorisoi.cli.common import state
+
+
+def web(
+    host: Annotated[str, typer.Option(help="待ち受けるアドレス / address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="ポート / port")] = 8000,
+) -> None:
+    """Web画面と API を起動する（Ctrl+C で停止） / serve the web app and the API."""
+    from yorisoi.cli import output
+    from yorisoi.cli.session import shown_url
+    from yorisoi.settings import get_settings
+    from yorisoi.web.server import serve
+
+    settings = get_settings()
+    where = shown_url(settings.database_url())
+    output.plain(f"寄り添い: http://{host}:{port}/ （API: http://{host}:{port}/docs ・ データ: {where}）")
+    serve(settings, host=host, port=port)
+
+
+def set_password(
+    ctx: typer.Context,
+    login: Annotated[str, typer.Argument(metavar="LOGIN", help="職員のログイン名 / staff login")],
+    password_stdin: Annotated[
+        bool,
+        typer.Option("--password-stdin", help="パスワードを標準入力の1行目から読む / read it from stdin"),
+    ] = False,
+) -> None:
+    """Web画面のパスワードを設定する（以前のログインは無効） / set a web password."""
+    from yorisoi.cli import output
+    from yorisoi.cli.session import database
+    from yorisoi.service import accounts
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("パスワード / password", hide_input=True, confirmation_prompt=True)
+    with database() as db:
+        staff = accounts.set_password(db, login.strip(), password)
+    output.done(
+        state(ctx),
+        f"{staff.name}（{staff.login}）のパスワードを設定しました。",
+        {"login": staff.login, "password_set": True},
+    )
+
+
+def register(app: typer.Typer, staff_app: typer.Typer) -> None:
+    """Add `web` to the root app and `set-password` to `staff` (one line in app.py)."""
+    app.command("web")(web)
+    staff_app.command("set-password")(set_password)

@@ -1,0 +1,70 @@
+"""`create_app(settings)`: the FastAPI app, its engine made at startup and disposed at shutdown."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from importlib import resources
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+
+from yorisoi import __version__, runtime
+from yorisoi.settings import Settings
+from yorisoi.web import errors
+from yorisoi.web.api import actions, audit, auth, cases, inbox, lifecycle, records, reports
+from yorisoi.web.config import WebSettings, secret_key
+from yorisoi.web.pages import approvals as approval_pages
+from yorisoi.web.pages import auth as auth_pages
+from yorisoi.web.pages import board, case_forms, case_page, intake, oversight
+from yorisoi.web.sessions import SessionCodec
+
+
+def create_app(
+    settings: Settings,
+    *,
+    web: WebSettings | None = None,
+    engine: Engine | None = None,
+    clock: Callable[[], float] = time.time,
+) -> FastAPI:
+    """The web app on `settings`' database (or `engine`, which the caller then owns)."""
+    web = web or WebSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if engine is not None:
+            yield
+            return
+        app.state.engine = runtime.engine(settings, create=True)
+        try:
+            yield
+        finally:
+            app.state.engine.dispose()
+
+    app = FastAPI(
+        title="yorisoi",
+        version=__version__,
+        description="寄り添い — 重層的支援体制整備事業のケース管理 API. Sign in at /api/auth/login; "
+        "send the returned csrf_token as X-CSRF-Token on every change.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.machine = runtime.machine(settings)
+    app.state.codec = SessionCodec(
+        secret_key(web, settings.data_dir),
+        max_age=web.session_max_age_seconds,
+        secure=web.secure_cookies,
+        clock=clock,
+    )
+    if engine is not None:
+        app.state.engine = engine
+    errors.install(app)
+    for api in (auth, cases, actions, records, inbox, reports, audit, lifecycle):
+        app.include_router(api.router)
+    for page in (auth_pages, board, intake, case_page, case_forms, approval_pages, oversight):
+        app.include_router(page.router, include_in_schema=False)
+    static = resources.files("yorisoi.web").joinpath("static")
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    return app

@@ -1,0 +1,108 @@
+"""Dependencies every route shares: the database session, the signed-in user, CSRF checks.
+
+`SessionDep` and `CurrentUser` are the aliases routes declare; a route that changes
+something also declares `FormCsrf` (pages) or `HeaderCsrf` (API).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+from starlette.datastructures import FormData
+
+from models import Staff
+from models.caseload import staff_by_id
+from models.db import session_scope
+from states import LifecycleMachine
+from yorisoi.errors import PermissionDenied
+from yorisoi.service.access import Viewer
+from yorisoi.web.errors import CsrfRefused, NotSignedIn
+from yorisoi.web.sessions import SessionCodec, SessionData, password_fingerprint, tokens_match
+
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    with session_scope(request.app.state.engine) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_db)]
+
+
+def codec(request: Request) -> SessionCodec:
+    return request.app.state.codec  # type: ignore[no-any-return]
+
+
+def web_session(request: Request) -> SessionData:
+    """The visitor's session; a new anonymous one (written by the page) if they have none."""
+    found = getattr(request.state, "web_session", None)
+    if found is None:
+        found = codec(request).read(request)
+        if found is None:
+            found = codec(request).anonymous()
+            request.state.new_session = True
+        request.state.web_session = found
+    return found  # type: ignore[no-any-return]
+
+
+def current_user(request: Request, session: SessionDep) -> Staff:
+    """The signed-in staff member, or `NotSignedIn` (API: 401; pages: to the sign-in form)."""
+    data = web_session(request)
+    if data.staff_id is None:
+        raise NotSignedIn()
+    staff = staff_by_id(session, data.staff_id)
+    if (
+        staff is None
+        or not staff.active
+        or password_fingerprint(staff.password_hash) != data.password_fingerprint
+    ):
+        raise NotSignedIn()
+    request.state.user = staff
+    return staff
+
+
+CurrentUser = Annotated[Staff, Depends(current_user)]
+
+
+def viewer_of(staff: Staff) -> Viewer:
+    assert staff.id is not None
+    return Viewer(staff.id, staff.login, frozenset(staff.roles), staff.team, staff.active)
+
+
+def get_machine(request: Request) -> LifecycleMachine:
+    return request.app.state.machine  # type: ignore[no-any-return]
+
+
+MachineDep = Annotated[LifecycleMachine, Depends(get_machine)]
+
+
+async def form_with_csrf(request: Request) -> FormData:
+    """The posted form, refused unless it carries this session's CSRF token."""
+    form = await request.form()
+    token = form.get(CSRF_FIELD)
+    if not tokens_match(token if isinstance(token, str) else None, web_session(request).csrf):
+        raise CsrfRefused()
+    return form
+
+
+def header_csrf(request: Request) -> None:
+    """API writes: the session's CSRF token in the X-CSRF-Token header."""
+    if not tokens_match(request.headers.get(CSRF_HEADER), web_session(request).csrf):
+        raise CsrfRefused()
+
+
+FormCsrf = Annotated[FormData, Depends(form_with_csrf)]
+HeaderCsrf = Depends(header_csrf)
+
+
+def require_role(user: Staff, roles: frozenset[str], what_ja: str, what_en: str) -> None:
+    if not roles & set(user.roles):
+        raise PermissionDenied(
+            f"{user.name} さんには「{what_ja}」の権限がありません。",
+            f"{user.login} may not {what_en}.",
+        )

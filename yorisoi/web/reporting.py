@@ -1,0 +1,75 @@
+"""Build the 年度 statistics and the audit for the web, and turn their sheets into files.
+
+The figures and layouts are `yorisoi.reports`' own (the CLI prints the same sheets); this
+module only picks the period and writes CSV (zipped, one file per table) or XLSX bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import tempfile
+import zipfile
+from pathlib import Path
+
+from sqlmodel import Session
+
+from states import LifecycleMachine
+from yorisoi.jpdates import fiscal_year, today_tokyo
+from yorisoi.reports.audit import AuditReport, build_audit
+from yorisoi.reports.build import build_annual, build_trend
+from yorisoi.reports.csvfiles import write_csv
+from yorisoi.reports.layout import Sheet
+from yorisoi.reports.model import AnnualReport, TrendReport
+from yorisoi.reports.targets import load_targets
+from yorisoi.reports.xlsx import write_xlsx
+from yorisoi.settings import Settings
+
+TREND_YEARS = 3
+
+
+def annual(session: Session, settings: Settings, fy: int | None, as_of: dt.date | None) -> AnnualReport:
+    day = as_of or today_tokyo()
+    return build_annual(
+        session,
+        fiscal_year=fy or fiscal_year(day),
+        as_of=day,
+        topics=settings.topics(),
+        targets=load_targets(settings.reports.targets_file),
+    )
+
+
+def trend(
+    session: Session, settings: Settings, first: int | None, last: int | None, as_of: dt.date | None
+) -> TrendReport:
+    day = as_of or today_tokyo()
+    end = last or fiscal_year(day)
+    return build_trend(
+        session,
+        first=first or end - TREND_YEARS + 1,
+        last=end,
+        as_of=day,
+        topics=settings.topics(),
+        targets=load_targets(settings.reports.targets_file),
+    )
+
+
+def audit(
+    session: Session, machine: LifecycleMachine, start: dt.date | None, end: dt.date | None
+) -> AuditReport:
+    today = today_tokyo()
+    first = start or dt.date(fiscal_year(today), 4, 1)
+    return build_audit(session, machine, start=first, end=end or today, today=today)
+
+
+def xlsx_bytes(sheets: list[Sheet]) -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        return write_xlsx(sheets, Path(tmp) / "report.xlsx").read_bytes()
+
+
+def csv_zip_bytes(sheets: list[Sheet], prefix: str) -> bytes:
+    buffer = io.BytesIO()
+    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in write_csv(sheets, Path(tmp), prefix):
+            archive.write(path, path.name)
+    return buffer.getvalue()

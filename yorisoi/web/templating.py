@@ -1,0 +1,75 @@
+"""Jinja2 pages: Japanese labels, dates as 2025年6月2日, times in Asia/Tokyo, the CSRF token.
+
+`render` adds what every page needs (the user, the navigation, the CSRF token) and writes
+the session cookie of a visitor who had none, so their first form already carries a token.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from importlib import resources
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from states import Role
+from yorisoi import labels
+from yorisoi.jpdates import fiscal_year_label, tokyo_datetime
+
+_templates = Jinja2Templates(directory=str(resources.files("yorisoi.web").joinpath("templates")))
+
+
+def ja_date(day: dt.date | None) -> str:
+    return "—" if day is None else f"{day.year}年{day.month}月{day.day}日"
+
+
+def ja_datetime(moment: dt.datetime | None) -> str:
+    return "—" if moment is None else tokyo_datetime(moment).format("YYYY年M月D日 HH:mm")
+
+
+def _label(mapping: Mapping[str, str], code: str | None) -> str:
+    return labels.label(mapping, code)
+
+
+_env = _templates.env
+_env.filters.update(jdate=ja_date, jdatetime=ja_datetime, label=_label)
+_env.globals.update(labels=labels, fiscal_year_label=fiscal_year_label, Role=Role)
+
+NAV: tuple[tuple[str, str, frozenset[str] | None], ...] = (
+    ("/", "ボード", None),
+    ("/due", "期限・超過", None),
+    ("/cases", "ケース一覧", None),
+    ("/cases/new", "新規受付", frozenset({Role.COORDINATOR, Role.SUPERVISOR})),
+    ("/inbox", "承認待ち", frozenset({Role.SUPERVISOR})),
+    ("/reports", "年度統計", frozenset({Role.COORDINATOR, Role.SUPERVISOR, Role.AUDITOR})),
+    ("/audit", "監査", frozenset({Role.SUPERVISOR, Role.AUDITOR})),
+    ("/lifecycle", "ライフサイクル", None),
+)
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200
+) -> HTMLResponse:
+    from yorisoi.web.deps import web_session
+
+    session = web_session(request)
+    user = getattr(request.state, "user", None)
+    roles = set(user.roles) if user is not None else set()
+    machine = getattr(request.app.state, "machine", None)
+    page: dict[str, Any] = {
+        "user": user,
+        "csrf_token": session.csrf,
+        "nav": [(href, text) for href, text, need in NAV if user and (need is None or need & roles)],
+        "path": request.url.path,
+        "lifecycle": machine.lifecycle if machine else None,
+        **(context or {}),
+    }
+    response = _templates.TemplateResponse(request, name, page, status_code=status_code)
+    if getattr(request.state, "new_session", False):
+        request.app.state.codec.write(response, session)
+    # Pages show personal data: never let a shared browser or proxy keep a copy.
+    response.headers["Cache-Control"] = "no-store"
+    return response
