@@ -243,6 +243,14 @@ def plan_decided_at_meeting(facts: CaseFacts, data: Mapping[str, Any]) -> Refusa
             f"The meeting ({meeting.held_on}) was held before plan version {plan.version} "
             f"was drafted ({plan.drafted_on}).",
         )
+    approved_on: dt.date | None = data.get("approved_on")
+    if approved_on is not None and approved_on < meeting.held_on:
+        return Refusal(
+            "plan_decided_at_meeting",
+            f"承認日（{approved_on}）が、プランを決定した会議の開催日（{meeting.held_on}）より前です。",
+            f"The approval date ({approved_on}) is before the meeting that decided the plan "
+            f"({meeting.held_on}).",
+        )
     return None
 
 

@@ -178,7 +178,22 @@ def test_approve_plan_refused_with_meeting_before_draft_date(
         attendees=attendees(world.elderly, world.poverty),
     )
     assert _stage(session, case_id) == Stage.PLANNING
-    _approve(session, machine, case_id, world.supervisor, latest_meeting_id(session, case_id))
+    review_meeting = latest_meeting_id(session, case_id)
+    too_early = assert_refused(
+        session,
+        GuardFailed,
+        lambda: fire(
+            session,
+            machine,
+            case_id,
+            "approve_plan",
+            world.supervisor,
+            meeting_id=review_meeting,
+            approved_on=dt.date(2025, 6, 23),  # before the meeting that decided it
+        ),
+    )
+    assert "approval date (2025-06-23) is before the meeting" in too_early.en
+    _approve(session, machine, case_id, world.supervisor, review_meeting)
     assert _stage(session, case_id) == Stage.MONITORING
 
 

@@ -255,6 +255,15 @@ def test_plan_decided_at_meeting_refuses(meeting_id: int | None, ja: str, en: st
     assert ja in refusal.ja and en in refusal.en
 
 
+def test_plan_decided_at_meeting_refuses_approval_dated_before_the_meeting() -> None:
+    facts = _meeting_facts(m=MULTILAYER_LATER)  # held 2025-06-25
+    data = {"meeting_id": MULTILAYER_LATER.id, "approved_on": dt.date(2025, 6, 24)}
+    refusal = refused("plan_decided_at_meeting", facts, data)
+    assert "2025-06-24" in refusal.en and "2025-06-25" in refusal.ja
+    on_the_day = {"meeting_id": MULTILAYER_LATER.id, "approved_on": dt.date(2025, 6, 25)}
+    assert check("plan_decided_at_meeting", facts, on_the_day) is None
+
+
 # --- closure ---------------------------------------------------------------------------------
 
 
