@@ -1,128 +1,38 @@
 """Append one event to a case: the stage/version update, the audit event and the outbox row.
 
 This is the hot path of every action, so its four statements (read the head, update the case,
-insert the audit event, insert the outbox message) are built once, compiled once per database
-dialect, and run on the DBAPI cursor of the caller's transaction (see `_Prepared`). The version
-check in the UPDATE is the optimistic lock: if another writer got there first, nothing is
-written and `VersionConflict` is raised.
+insert the audit event, insert the outbox message) are `Prepared`: built once, compiled once per
+database dialect, run on the DBAPI cursor of the caller's transaction. The version check in the
+UPDATE is the optimistic lock: if another writer got there first, nothing is written and
+`VersionConflict` is raised.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Table, bindparam, insert, inspect, select, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Connection, Table, bindparam, inspect, select, update
 from sqlalchemy.orm import attributes
-from sqlalchemy.sql.expression import Executable
 from sqlmodel import Session
 
 from models import AuditEvent, Case, OutboxMessage
 from models.audit import event_hash
 from models.timestamps import utcnow
 from yorisoi.errors import NotFound, VersionConflict
+from yorisoi.service.prepared import Prepared, connection, insert_all_columns
 
 STAGE_CHANGED = "yorisoi.case.stage-changed"
 CASE_UPDATED = "yorisoi.case.updated"
 EVENT_RELAY = "prefect-events"
 
 
-@dataclass(frozen=True, slots=True)
-class _Compiled:
-    sql: str
-    names: tuple[str, ...]
-    processors: tuple[Callable[[Any], Any] | None, ...]
-    positional: bool
-
-
-class _Prepared:
-    """A Core statement with named bind parameters, compiled once per dialect.
-
-    `execute` sends the compiled SQL straight to the DBAPI cursor of the session's connection,
-    in its transaction, with the parameters converted by the column types' bind processors
-    (UTC datetimes, JSON) and DBAPI errors raised as SQLAlchemy's (`IntegrityError`, …) — what
-    `Connection.execute` does, without its per-execution bookkeeping (cache lookup, execution
-    context, result object), which cost several times the statement itself. Statements run
-    this way do not appear in SQLAlchemy's echo log or cursor events.
-    """
-
-    def __init__(self, statement: Executable) -> None:
-        self.statement = statement
-        self._compiled: dict[Dialect, _Compiled] = {}
-
-    def _compile(self, dialect: Dialect) -> _Compiled:
-        compiled = self.statement.compile(dialect=dialect)
-        if compiled.insert_prefetch or compiled.update_prefetch:  # type: ignore[attr-defined]
-            raise TypeError("prepared statements must name every column they write")
-        names = tuple(compiled.positiontup if compiled.positional else compiled.binds)  # type: ignore[arg-type]
-        processors = tuple(
-            compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
-        )
-        prepared = _Compiled(compiled.string, names, processors, compiled.positional)
-        self._compiled[dialect] = prepared
-        return prepared
-
-    def execute(self, connection: Connection, params: Mapping[str, Any]) -> Any:
-        """Run on `connection`'s DBAPI connection; returns the DBAPI cursor."""
-        dialect = connection.dialect
-        compiled = self._compiled.get(dialect) or self._compile(dialect)
-        values = [
-            params[name] if process is None else process(params[name])
-            for name, process in zip(compiled.names, compiled.processors, strict=True)
-        ]
-        arguments: Sequence[Any] | dict[str, Any] = (
-            values if compiled.positional else dict(zip(compiled.names, values, strict=True))
-        )
-        cursor = connection.connection.cursor()
-        try:
-            cursor.execute(compiled.sql, arguments)
-        except dialect.loaded_dbapi.Error as exc:
-            cursor.close()
-            raise DBAPIError.instance(
-                compiled.sql, arguments, exc, dialect.loaded_dbapi.Error, dialect=dialect
-            ) from exc
-        return cursor
-
-
-def _insert_all_columns(table: Table) -> tuple[_Prepared, Callable[[dict[str, Any]], dict[str, Any]]]:
-    """INSERT naming every column but the generated key, and a function adding the defaults.
-
-    Columns the caller leaves out get their model default (a value, or a function called per
-    row), as the ORM would give them; columns without one get NULL.
-    """
-    columns = [
-        c for c in table.columns if not (c.primary_key and c.autoincrement) and c.server_default is None
-    ]
-    defaults: dict[str, Callable[[], Any]] = {}
-    for column in columns:
-        default = column.default
-        if default is None:
-            defaults[column.name] = lambda: None
-        elif default.is_scalar:  # type: ignore[attr-defined]
-            defaults[column.name] = lambda value=default.arg: value  # type: ignore[attr-defined,misc]
-        elif default.is_callable:  # type: ignore[attr-defined]
-            defaults[column.name] = lambda make=default.arg: make(None)  # type: ignore[attr-defined,misc]
-        else:
-            raise TypeError(f"{table.name}.{column.name}: SQL defaults are not supported here")
-
-    def complete(row: dict[str, Any]) -> dict[str, Any]:
-        for name, make in defaults.items():
-            if name not in row:
-                row[name] = make()
-        return row
-
-    statement = insert(table).values({c.name: bindparam(c.name, type_=c.type) for c in columns})
-    return _Prepared(statement), complete
-
-
 _case: Table = Case.__table__  # type: ignore[attr-defined]
 _CASE_MAPPER = inspect(Case)
 
-_LOAD_HEAD = _Prepared(
+_LOAD_HEAD = Prepared(
     select(
         _case.c.id,
         _case.c.number,
@@ -137,18 +47,18 @@ _LOAD_HEAD = _Prepared(
     # the previous one's result (SQLite's BEGIN IMMEDIATE already serialises writers).
     .with_for_update()
 )
-_FIND_CASE_ID = _Prepared(
+_FIND_CASE_ID = Prepared(
     select(_case.c.id).where(_case.c.number == bindparam("number", type_=_case.c.number.type))
 )
-_INSERT_EVENT, _event_row = _insert_all_columns(AuditEvent.__table__)  # type: ignore[attr-defined]
-_INSERT_OUTBOX, _outbox_row = _insert_all_columns(OutboxMessage.__table__)  # type: ignore[attr-defined]
+_INSERT_EVENT, _event_row = insert_all_columns(AuditEvent.__table__)  # type: ignore[attr-defined]
+_INSERT_OUTBOX, _outbox_row = insert_all_columns(OutboxMessage.__table__)  # type: ignore[attr-defined]
 
 
 @cache
-def _update_case(extra: frozenset[str]) -> _Prepared:
+def _update_case(extra: frozenset[str]) -> Prepared:
     """UPDATE case SET stage, version, audit_head, updated_at (+ `extra`) WHERE id AND version."""
     columns = {"stage", "version", "audit_head", "updated_at", *extra}
-    return _Prepared(
+    return Prepared(
         update(_case)
         .where(
             _case.c.id == bindparam("w_id", type_=_case.c.id.type),
@@ -156,17 +66,6 @@ def _update_case(extra: frozenset[str]) -> _Prepared:
         )
         .values({name: bindparam(f"v_{name}", type_=_case.c[name].type) for name in sorted(columns)})
     )
-
-
-def _connection(session: Session) -> Connection:
-    """The connection of the session's transaction, after flushing pending ORM changes.
-
-    The flush keeps the order the ORM would use (ORM statements autoflush); it returns at once
-    when nothing is pending.
-    """
-    if session.autoflush:
-        session.flush()
-    return session.connection()
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,9 +93,7 @@ class AppendedEvent:
 
 
 def load_head(session: Session, case_id: int) -> CaseHead:
-    cursor = _LOAD_HEAD.execute(_connection(session), {"case_id": case_id})
-    row = cursor.fetchone()
-    cursor.close()
+    row = _LOAD_HEAD.first(session, {"case_id": case_id})
     if row is None:
         raise NotFound(f"ケース {case_id} は存在しません。", f"There is no case with id {case_id}.")
     return CaseHead(*row)
@@ -204,9 +101,7 @@ def load_head(session: Session, case_id: int) -> CaseHead:
 
 def find_case_id(session: Session, number: str) -> int:
     """The id of case `number` (e.g. R7-0001)."""
-    cursor = _FIND_CASE_ID.execute(_connection(session), {"number": number})
-    row = cursor.fetchone()
-    cursor.close()
+    row = _FIND_CASE_ID.first(session, {"number": number})
     case_id = row[0] if row else None
     if case_id is None:
         raise NotFound(f"ケース番号 {number} は存在しません。", f"There is no case numbered {number}.")
@@ -242,10 +137,10 @@ def append_event(
     values = {"stage": to_stage, "version": seq, "audit_head": digest, "updated_at": moment}
     if case_updates:
         values.update(case_updates)
-    connection = _connection(session)
+    conn = connection(session)
     params = {f"v_{name}": value for name, value in values.items()}
     params["w_id"], params["w_version"] = head.id, head.version
-    cursor = _update_case(frozenset(case_updates or ())).execute(connection, params)
+    cursor = _update_case(frozenset(case_updates or ())).execute(conn, params)
     changed = cursor.rowcount
     cursor.close()
     if changed != 1:
@@ -255,7 +150,7 @@ def append_event(
         )
     _sync_loaded_case(session, head, values)
     _insert_event_rows(
-        connection,
+        conn,
         case_id=head.id,
         number=head.number,
         seq=seq,
@@ -313,7 +208,7 @@ def write_event_rows(
 ) -> None:
     """Insert the audit event and its outbox message (the relay turns it into an event)."""
     _insert_event_rows(
-        _connection(session),
+        connection(session),
         case_id=case_id,
         number=number,
         seq=seq,

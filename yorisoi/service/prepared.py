@@ -1,0 +1,161 @@
+"""Statements for the hot path: compiled once per dialect, run on the session's DBAPI cursor.
+
+Every action runs a handful of small, fixed statements (read the case head, a guard's fact,
+update the case, insert the audit event and the outbox message). Through `Session.execute` or
+`Connection.execute` each one pays for statement construction, cache-key generation, an
+execution context and a result object — several times the cost of the SQL itself. A
+`Prepared` statement is built once at import with named bind parameters; per dialect it keeps
+the SQL text, the order of its parameters and the column types' bind and result processors
+(UTC datetimes, JSON, dates on SQLite), and `execute` hands the SQL to the DBAPI cursor of the
+session's connection, inside the session's transaction. DBAPI errors are raised as
+SQLAlchemy's (`IntegrityError`, `OperationalError`, …), as `Connection.execute` would.
+
+These statements do not appear in SQLAlchemy's echo log or cursor events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Connection, Dialect, Select, Table, bindparam, insert
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
+from sqlmodel import Session
+
+Processor = Callable[[Any], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    sql: str
+    names: tuple[str, ...]
+    constants: dict[str, Any]  # parameters the statement itself fixes, e.g. LIMIT 1
+    bind: tuple[Processor | None, ...]
+    result: tuple[Processor | None, ...]
+    positional: bool
+
+
+def connection(session: Session) -> Connection:
+    """The connection of the session's transaction, after flushing pending ORM changes.
+
+    The flush keeps the order the ORM would use (its statements autoflush); it returns at once
+    when nothing is pending.
+    """
+    if session.autoflush:
+        session.flush()
+    return session.connection()
+
+
+class Prepared:
+    """A Core statement with named bind parameters, compiled once per dialect."""
+
+    def __init__(self, statement: ClauseElement) -> None:
+        self.statement = statement
+        self._compiled: dict[Dialect, _Compiled] = {}
+
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        compiled = cast(SQLCompiler, self.statement.compile(dialect=dialect))
+        if compiled.insert_prefetch or compiled.update_prefetch:
+            raise TypeError("prepared statements must name every column they write")
+        names = tuple(compiled.positiontup or () if compiled.positional else compiled.binds)
+        binds = compiled.binds
+        constants = {name: binds[name].value for name in names if not binds[name].required}
+        bind = tuple(binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names)
+        result: tuple[Processor | None, ...] = ()
+        if isinstance(self.statement, Select):
+            result = tuple(
+                column.type.dialect_impl(dialect).result_processor(dialect, None)
+                for column in self.statement.selected_columns
+            )
+        prepared = _Compiled(compiled.string, names, constants, bind, result, compiled.positional)
+        self._compiled[dialect] = prepared
+        return prepared
+
+    def execute(self, connection: Connection, params: Mapping[str, Any]) -> Any:
+        """Run on `connection`'s DBAPI connection; returns the open DBAPI cursor."""
+        dialect = connection.dialect
+        compiled = self._compiled.get(dialect) or self._compile(dialect)
+        return self._run(connection, compiled, params)
+
+    def _run(self, connection: Connection, compiled: _Compiled, params: Mapping[str, Any]) -> Any:
+        if compiled.constants:
+            params = {**compiled.constants, **params}
+        values = [
+            params[name] if process is None else process(params[name])
+            for name, process in zip(compiled.names, compiled.bind, strict=True)
+        ]
+        arguments: Sequence[Any] | dict[str, Any] = (
+            values if compiled.positional else dict(zip(compiled.names, values, strict=True))
+        )
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(compiled.sql, arguments)
+        except connection.dialect.loaded_dbapi.Error as exc:
+            cursor.close()
+            raise DBAPIError.instance(
+                compiled.sql,
+                arguments,
+                exc,
+                connection.dialect.loaded_dbapi.Error,
+                dialect=connection.dialect,
+            ) from exc
+        return cursor
+
+    def rowcount(self, session: Session, params: Mapping[str, Any]) -> int:
+        """Run a DML statement; the number of rows it matched."""
+        cursor = self.execute(connection(session), params)
+        count: int = cursor.rowcount
+        cursor.close()
+        return count
+
+    def rows(self, session: Session, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Run a SELECT; its rows, converted by the column types (e.g. dates on SQLite)."""
+        conn = connection(session)
+        compiled = self._compiled.get(conn.dialect) or self._compile(conn.dialect)
+        cursor = self._run(conn, compiled, params)
+        fetched = cursor.fetchall()
+        cursor.close()
+        if not any(compiled.result):
+            return [tuple(row) for row in fetched]
+        return [
+            tuple(v if p is None else p(v) for v, p in zip(row, compiled.result, strict=True))
+            for row in fetched
+        ]
+
+    def first(self, session: Session, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        rows = self.rows(session, params)
+        return rows[0] if rows else None
+
+
+def insert_all_columns(table: Table) -> tuple[Prepared, Callable[[dict[str, Any]], dict[str, Any]]]:
+    """INSERT naming every column but the generated key, and a function adding the defaults.
+
+    Columns the caller leaves out get their model default (a value, or a function called per
+    row), as the ORM would give them; columns without one get NULL.
+    """
+    columns = [
+        c for c in table.columns if not (c.primary_key and c.autoincrement) and c.server_default is None
+    ]
+    defaults: dict[str, Callable[[], Any]] = {}
+    for column in columns:
+        default = column.default
+        if default is None:
+            defaults[column.name] = lambda: None
+        elif default.is_scalar:
+            defaults[column.name] = lambda value=default.arg: value  # type: ignore[attr-defined,misc]
+        elif default.is_callable:
+            defaults[column.name] = lambda make=default.arg: make(None)  # type: ignore[attr-defined,misc]
+        else:
+            raise TypeError(f"{table.name}.{column.name}: SQL defaults are not supported here")
+
+    def complete(row: dict[str, Any]) -> dict[str, Any]:
+        for name, make in defaults.items():
+            if name not in row:
+                row[name] = make()
+        return row
+
+    statement = insert(table).values({c.name: bindparam(c.name, type_=c.type) for c in columns})
+    return Prepared(statement), complete
