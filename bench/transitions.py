@@ -1,9 +1,13 @@
 """Transitions per second through the case service, next to hand-written sqlite3 doing the same writes.
 
-Run:  .venv/bin/python bench/transitions.py [--cases N] [--rounds R] [--profile]
+Run:  .venv/bin/python bench/transitions.py [--cases N] [--rounds R] [--guarded G] [--profile]
 
-What is measured, in one run, each side on its own SQLite FILE database (WAL,
-synchronous=NORMAL, foreign_keys=ON, BEGIN IMMEDIATE — the pragmas `models.db` sets):
+Defaults: N = 5,000 transitions per round and side, R = 3 rounds (about a minute of untimed
+setup, then several seconds per side). `--profile` adds one more yorisoi round under cProfile.
+
+What is measured, in one run, each side on its own SQLite FILE database with the very same
+connection settings (`models.db.SQLITE_PRAGMAS`: WAL, synchronous=NORMAL, foreign_keys=ON,
+busy_timeout, wal_autocheckpoint) and BEGIN IMMEDIATE transactions:
 
 * yorisoi: `yorisoi.service.cases.fire(session=..., case_id=..., trigger="start_assessment",
   actor=..., machine=...)` with the default lifecycle machine, on N cases in 受付 (intake). Each
@@ -19,12 +23,13 @@ synchronous=NORMAL, foreign_keys=ON, BEGIN IMMEDIATE — the pragmas `models.db`
 
 Both databases hold the same rows before the timed part: the cases are opened untimed through
 `cases.open_case` on the yorisoi database, which is then copied (sqlite3 backup) to the raw
-one. The rounds alternate yorisoi / raw, each on fresh cases; the medians are reported. After
-the run both databases' audit chains are checked with `yorisoi.service.audit.verify_chains`, so
-the raw side provably wrote the same events.
+one. The rounds alternate yorisoi / raw, each on fresh cases; the medians are reported, with
+the CPU time per transition (steadier than the rates when other work shares the machine).
+After the run both databases' audit chains are checked with
+`yorisoi.service.audit.verify_chains`, so the raw side provably wrote the same events.
 
 An extra figure, `guarded_transitions_per_s`, fires `propose_closure` (two guards, one of them a
-query, and a `Closure` row written by its effect) on cases in アセスメント.
+query, and a `Closure` row written by its effect) on G cases in アセスメント (default G = N).
 
 Targets (issue): >= 2,000 transitions/s and ratio (raw / yorisoi) <= 3 on the 2-core machine.
 The last line of output is one JSON object with the figures.
