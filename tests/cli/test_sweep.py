@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
 from tests.cli.conftest import Cli, open_case, to_monitoring
 
 
@@ -63,3 +69,32 @@ def test_sweep_refuses_unknown_name(town: Cli) -> None:
     result = town("sweep", "--only", "monitoring", ok=False)
     assert result.exit_code == 1
     assert "不明な処理です: monitoring" in result.stderr
+
+
+def test_demo_ends_with_the_sweep_and_delivery_to_its_own_sink(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from notifications import read_sink
+    from yorisoi.settings import get_settings
+
+    # A municipality's Apprise file is configured: the demo must still message nobody.
+    apprise = tmp_path / "apprise.yaml"
+    apprise.write_text("version: 1\nurls:\n  - json://127.0.0.1:9/never:\n      - tag: staff:x\n", "utf-8")
+    monkeypatch.setenv("YORISOI_NOTIFICATIONS__APPRISE_CONFIG", str(apprise))
+    get_settings.cache_clear()
+    path = tmp_path / "demo.db"
+
+    report = cli.json("demo", "--cases", "31", "--path", str(path))["reminders"]
+
+    sink = tmp_path / "demo-notifications.jsonl"
+    assert report["sink"] == str(sink) and report["on"] == "2025-03-31"
+    delivered = read_sink(sink)
+    assert [(d["recipient"], d["title"]) for d in delivered] == [
+        (d["recipient"], d["title"]) for d in report["delivered"]
+    ]
+    assert sum(report["queued"].values()) == len(delivered) > 0
+    assert report["queued"]["escalation.monitoring_overdue"] > 0
+    assert all(d["recipient"].startswith("staff:") for d in delivered)
+    with closing(sqlite3.connect(path)) as db:
+        overdue = [n for (n,) in db.execute('SELECT number FROM "case" WHERE overdue ORDER BY number')]
+    assert overdue == sorted(report["marked_overdue"])

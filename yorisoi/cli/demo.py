@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from yorisoi.cli import schedule
 from yorisoi.cli.common import state
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ def _as_json(report: "DemoReport") -> dict[str, object]:
         "audit_ok": report.audit_problems == 0,
         "seconds": round(report.seconds, 2),
         "examples": report.examples,
+        "reminders": schedule.demo_reminders_json(report.reminders),
     }
 
 
@@ -123,3 +125,4 @@ def _summary(report: "DemoReport") -> None:
     if "intake" in report.examples:
         login, number = report.examples["intake_coordinator"], report.examples["intake"]
         output.plain(f"  yorisoi --as {login} case assess {number}   # 担当者としてアセスメントを開始")
+    schedule.show_demo_reminders(report.reminders)

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from yorisoi.cli.common import CliState
     from yorisoi.sweeps import DayResult
     from yorisoi.sweeps.common import BatchResult
+    from yorisoi.sweeps.demo import DemoReminders
 
 SWEEP_NAMES = (
     "monitoring_due",
@@ -201,3 +202,35 @@ def register(app: typer.Typer) -> None:
     """Add `sweep` and `serve` to the root command."""
     app.command("sweep")(sweep)
     app.command("serve")(serve)
+
+
+def demo_reminders_json(reminders: "DemoReminders | None") -> dict[str, object] | None:
+    """What `yorisoi demo --json` says about the demo's last-morning sweep and delivery."""
+    if reminders is None:
+        return None
+    return {
+        "on": reminders.on,
+        "queued": reminders.queued,
+        "marked_overdue": reminders.marked_overdue,
+        "sink": str(reminders.sink),
+        "delivered": [{"recipient": d.recipient, "title": d.title} for d in reminders.delivered],
+    }
+
+
+def show_demo_reminders(reminders: "DemoReminders | None") -> None:
+    """The demo's last morning: what the sweep queued and what reached the local sink."""
+    from yorisoi.cli import output
+
+    if reminders is None:
+        return
+    output.plain("")
+    output.plain(
+        f"{reminders.on}（年度末）08:30 の定期処理（yorisoi sweep）と 09:00 の送信（outbox dispatch）:"
+    )
+    if reminders.marked_overdue:
+        output.plain(f"  期限超過にしたケース: {', '.join(reminders.marked_overdue)}")
+    output.table(
+        f"届いたリマインダー {len(reminders.delivered)} 件（ローカルの送信先: {reminders.sink}）",
+        ["宛先", "件名"],
+        [(d.recipient, d.title) for d in reminders.delivered],
+    )

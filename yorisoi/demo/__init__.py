@@ -41,6 +41,7 @@ from yorisoi.errors import InvalidInput
 from yorisoi.service import cases
 from yorisoi.service.audit import verify_chains
 from yorisoi.settings import get_settings
+from yorisoi.sweeps.demo import DemoReminders, sweep_and_deliver
 
 DEFAULT_CASES = 336
 DEFAULT_SEED = 2024
@@ -58,6 +59,7 @@ class DemoReport:
     audit_problems: int
     seconds: float
     examples: dict[str, str] = field(default_factory=dict)  # what to look at → case number
+    reminders: DemoReminders | None = None  # the year's last morning: sweep, then dispatch
 
 
 def run(
@@ -88,6 +90,8 @@ def run(
             assert len(scenario.scripts) == STORY_CASES, "update STORY_CASES with the stories"
             write_everyday(scenario, cases_count - len(scenario.scripts))
             _play(session, machine, scenario, progress)
+            session.commit()  # end the read transaction: the sweep writes from its own sessions
+            reminders = sweep_and_deliver(engine, machine.lifecycle, get_settings(), database=path)
             chains = verify_chains(session, machine)
             return DemoReport(
                 path=path,
@@ -98,6 +102,7 @@ def run(
                 audit_problems=len(chains.problems),
                 seconds=time.perf_counter() - started,
                 examples=_examples(scenario),
+                reminders=reminders,
             )
     finally:
         engine.dispose()
