@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Meeting, MeetingAttendee
 from states import LifecycleMachine, MeetingKind, Stage
@@ -162,7 +162,9 @@ def test_hold_multilayer_meeting_from_support_meeting_once_consent_recorded(
     give_consent(session, world, machine, case_id, on=dt.date(2025, 6, 28))
     _hold_multilayer(session, world, machine, case_id, held_on=dt.date(2025, 7, 1))
     assert _stage(session, case_id) == Stage.MULTILAYER_MEETING
-    kinds = session.exec(select(Meeting.kind).where(Meeting.case_id == case_id).order_by(Meeting.id)).all()
+    kinds = session.exec(
+        select(Meeting.kind).where(Meeting.case_id == case_id).order_by(col(Meeting.id))
+    ).all()
     assert kinds == [MeetingKind.SUPPORT, MeetingKind.MULTILAYER]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Case, Consent
 from states import LifecycleMachine, Stage
@@ -138,7 +138,9 @@ def test_give_consent_replaces_the_previous_one(
     case_id = case_at(session, world, machine, Stage.ASSESSMENT)
     give_consent(session, world, machine, case_id, world.elderly, on=dt.date(2025, 6, 10))
     give_consent(session, world, machine, case_id, world.poverty, on=dt.date(2025, 6, 12))
-    first, second = session.exec(select(Consent).where(Consent.case_id == case_id).order_by(Consent.id)).all()
+    first, second = session.exec(
+        select(Consent).where(Consent.case_id == case_id).order_by(col(Consent.id))
+    ).all()
     assert (first.withdrawn_on, second.withdrawn_on) == (dt.date(2025, 6, 12), None)
 
 
@@ -179,7 +181,9 @@ def test_give_consent_refused_when_it_would_end_the_previous_one_before_a_meetin
         )
         assert "2025-06-10" in error.en and "同意" in error.ja
     give_consent(session, world, machine, case_id, world.elderly, on=dt.date(2025, 6, 21))
-    first, second = session.exec(select(Consent).where(Consent.case_id == case_id).order_by(Consent.id)).all()
+    first, second = session.exec(
+        select(Consent).where(Consent.case_id == case_id).order_by(col(Consent.id))
+    ).all()
     assert (first.withdrawn_on, second.given_on, second.withdrawn_on) == (
         dt.date(2025, 6, 21),
         dt.date(2025, 6, 21),

@@ -37,7 +37,12 @@ def test_action_on_unknown_case_is_not_found(
     provider = directory.add_provider(
         session, name="就B はばたき", program=Program.TYPE_B, registered_on=dt.date(2024, 4, 1)
     )
-    actor = {"session": session, "case_id": UNKNOWN, "actor": world.coordinator, "machine": machine}
+    actor: dict[str, Any] = {
+        "session": session,
+        "case_id": UNKNOWN,
+        "actor": world.coordinator,
+        "machine": machine,
+    }
     entry_points: dict[str, Callable[[], object]] = {
         "fire": lambda: cases.fire(**actor, trigger="start_assessment"),
         "add_contact": lambda: cases.add_contact(**actor, **contact(world)),
@@ -233,7 +238,12 @@ def test_record_actions_invalid_input_is_refused_and_writes_nothing(
         evaluation="辞退",
     )
     fire(session, machine, closed_id, "approve_closure", world.supervisor)
-    on_case = {"session": session, "case_id": case_id, "actor": world.coordinator, "machine": machine}
+    on_case: dict[str, Any] = {
+        "session": session,
+        "case_id": case_id,
+        "actor": world.coordinator,
+        "machine": machine,
+    }
 
     def add_contact(**change: Any) -> Callable[[], object]:
         return lambda: cases.add_contact(**on_case, **{**contact(world), **change})
