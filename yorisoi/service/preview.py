@@ -117,6 +117,17 @@ def preview(
         session.rollback()
 
 
+def check_trigger(
+    *, session: Session, case_id: int, trigger: str, actor: Staff, machine: LifecycleMachine
+) -> None:
+    """Refuse, as `cases.fire` would and in its order, an action unknown, not allowed from the
+    case's stage, or not the actor's to take, before its input is even read."""
+    try:
+        _definition_checks(machine, load_head(session, case_id), trigger, actor)
+    finally:
+        session.rollback()
+
+
 def _probe(session: Session, head: CaseHead, trigger: str) -> Any:
     """Input for asking the guards about the case alone: defaults, the newest meeting."""
     model = i.TRIGGER_INPUTS.get(trigger, i.NoteInput)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from yorisoi.errors import InvalidInput
 from yorisoi.service import cases, preview, viewing
 from yorisoi.service.cases import Fired
 from yorisoi.service.inputs import NoteInput, parse_input
@@ -37,12 +36,7 @@ def fire(
 ) -> Fired:
     """Take an action; `expected_version` (the version you saw) turns a lost update into 409."""
     case_id = viewing.case_for_action(session, viewer_of(user), number, channel="api")
-    if trigger not in machine.lifecycle.triggers:
-        known = ", ".join(sorted(machine.lifecycle.triggers))
-        raise InvalidInput(
-            f"不明な操作です: {trigger}（使える操作: {known}）",
-            f"Unknown action {trigger!r}; known: {known}.",
-        )
+    preview.check_trigger(session=session, case_id=case_id, trigger=trigger, actor=user, machine=machine)
     model = TRIGGER_DATA.get(trigger, NoteInput)
     data = parse_input(model, body.data, trigger).model_dump()  # type: ignore[type-var]
     return cases.fire(

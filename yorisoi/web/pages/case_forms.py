@@ -14,7 +14,7 @@ from models.plan import PlanStatus
 from states import LifecycleMachine, MeetingKind
 from yorisoi.errors import InvalidInput, YorisoiError
 from yorisoi.jpdates import today_tokyo
-from yorisoi.service import cases, viewing
+from yorisoi.service import cases, preview, viewing
 from yorisoi.web import forms
 from yorisoi.web.deps import CurrentUser, FormCsrf, MachineDep, SessionDep, viewer_of
 from yorisoi.web.errors import status_of
@@ -111,8 +111,7 @@ def take_action(
     case_id = viewing.case_for_action(session, viewer_of(user), number, channel="web")
     version = forms.expected_version(form)
     try:
-        if trigger not in machine.lifecycle.triggers:
-            raise InvalidInput(f"不明な操作です: {trigger}", f"Unknown action {trigger!r}.")
+        preview.check_trigger(session=session, case_id=case_id, trigger=trigger, actor=user, machine=machine)
         fired = cases.fire(
             session=session,
             case_id=case_id,

@@ -1,0 +1,137 @@
+"""In real headless Chromium: a coordinator takes a case from intake to a plan; a supervisor
+approves it, the coordinator cannot. Screenshots of the board and the case page are saved in
+tests/web/artifacts/."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from models import Staff
+from tests.web.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, chromium_missing, serving
+from tests.web.conftest import PASSWORD, Web
+
+_MISSING = chromium_missing()
+pytestmark = pytest.mark.skipif(_MISSING is not None, reason=_MISSING or "")
+
+
+@pytest.fixture(name="browser")
+def browser_fixture() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+def sign_in(browser: Any, base: str, staff: Staff) -> Any:
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="ja-JP")
+    page.set_default_timeout(10_000)
+    page.goto(f"{base}/login")
+    page.fill("#login", staff.login)
+    page.fill("#password", PASSWORD)
+    page.click("button:has-text('ログイン')")
+    page.wait_for_url(f"{base}/")
+    return page
+
+
+def stage_of(page: Any) -> str:
+    return str(page.locator("h1 .badge").first.inner_text())
+
+
+def attendee(page: Any, row: int, name: str, agency: str, *, acknowledged: bool = True) -> None:
+    page.fill(f"input[name='attendee-{row}-name']", name)
+    page.select_option(f"select[name='attendee-{row}-agency_id']", label=agency)
+    if acknowledged:
+        page.check(f"input[name='attendee-{row}-ack']")
+
+
+def test_coordinator_walks_a_case_to_a_plan_and_a_supervisor_approves_it(web: Web, browser: Any) -> None:
+    world = web.world
+    ARTIFACTS.mkdir(exist_ok=True)
+    with serving(web.app) as base:
+        page = sign_in(browser, base, world.coordinator)
+
+        page.click("nav >> text=新規受付")
+        page.fill("#name", "山田 太郎")
+        page.fill("#kana", "やまだ たろう")
+        page.fill("#address", "山口市亀山町2-1")
+        page.select_option("#desk_id", label=world.desk.name)
+        page.check("input[name='topics'][value='income']")
+        page.check("input[name='topics'][value='hikikomori_school_refusal']")
+        page.click("button:has-text('受付する')")
+        page.wait_for_url(re.compile(r"/cases/R\d+-\d{4}"))
+        case_url = page.url.split("?")[0]
+        assert stage_of(page) == "受付"
+
+        page.click("a.button:has-text('アセスメント開始')")
+        page.fill("#note", "本人・母と面談")
+        page.click("button:has-text('記録する')")
+        assert stage_of(page) == "アセスメント"
+
+        # No consent yet: the 重層的支援会議 is blocked, and the page says why.
+        assert page.locator("a.button:has-text('重層的支援会議の開催')").count() == 0
+        page.click("summary:has-text('できない操作')")
+        assert "有効な本人同意がありません" in page.locator("ul.blocked").inner_text()
+
+        page.click("a.button:has-text('支援会議の開催')")
+        attendee(page, 0, "包括 担当者", world.elderly.name)
+        attendee(page, 1, "自立相談 担当者", world.poverty.name)
+        page.fill("#decisions", "見守りを継続し、本人同意の取得を目指す")
+        page.click("button:has-text('記録する')")
+        assert stage_of(page) == "支援会議"
+
+        page.click("a.button:has-text('本人同意を記録')")
+        for agency in world.agencies:
+            page.check(f"input[name='agency_ids'][value='{agency.id}']")
+        page.click("button:has-text('記録する')")
+        assert "「本人同意の記録」を記録しました" in page.inner_text("main")
+
+        page.click("a.button:has-text('重層的支援会議の開催')")
+        attendee(page, 0, "包括 担当者", world.elderly.name)
+        attendee(page, 1, "自立相談 担当者", world.poverty.name)
+        page.fill("#decisions", "役割分担を決定")
+        page.click("button:has-text('記録する')")
+        assert stage_of(page) == "重層的支援会議"
+
+        page.click("a.button:has-text('支援プラン作成')")
+        page.fill("#household_goal", "世帯が安定して暮らせる")
+        page.fill("input[name='goal-0-problem']", "ひきこもり")
+        page.fill("input[name='goal-0-goal']", "週1回外出できる")
+        page.select_option("select[name='role-0-agency_id']", label=world.poverty.name)
+        page.fill("input[name='role-0-role']", "家計相談")
+        page.check("input[name='lead'][value='0']")
+        page.select_option("select[name='role-1-agency_id']", label=world.elderly.name)
+        page.fill("input[name='role-1-role']", "母の介護調整")
+        page.fill("#monitoring_interval_days", "30")
+        page.click("button:has-text('記録する')")
+        assert stage_of(page) == "支援プラン"
+
+        # The coordinator cannot approve: no button, the reason shown, the form refused.
+        assert page.locator("a.button:has-text('支援プラン承認')").count() == 0
+        page.screenshot(path=str(ARTIFACTS / "case.png"), full_page=True)
+        page.click("summary:has-text('できない操作')")
+        assert "支援プラン承認" in page.locator("ul.blocked").inner_text()
+        page.goto(f"{case_url}/do/approve_plan")
+        page.click("button:has-text('承認する')")
+        assert "権限がありません" in page.inner_text("main")
+        page.goto(f"{base}/")
+        assert page.locator(".case-card").count() == 1
+        page.screenshot(path=str(ARTIFACTS / "board.png"), full_page=True)
+        page.click("button:has-text('ログアウト')")
+        page.wait_for_url(f"{base}/login")
+
+        supervisor = sign_in(browser, base, world.supervisor)
+        supervisor.click("nav >> text=承認待ち")
+        supervisor.click("a.button:has-text('確認して承認')")
+        supervisor.click("button:has-text('承認する')")
+        supervisor.wait_for_url(re.compile(r"done=approve_plan"))
+        assert stage_of(supervisor) == "支援・モニタリング"
+        assert "承認済み" in supervisor.inner_text("main")
+        supervisor.screenshot(path=str(ARTIFACTS / "case-approved.png"), full_page=True)
+    assert (ARTIFACTS / "board.png").stat().st_size > 10_000
+    assert (ARTIFACTS / "case.png").stat().st_size > 10_000

@@ -1,0 +1,104 @@
+"""Pages through an HTTP client: sign-in, intake form, form errors, role-gated screens."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from models import Case
+from tests.web.conftest import Web, csrf_of
+from tests.web.helpers import intake, ok, to_planning
+
+
+def test_signed_out_visitor_is_sent_to_sign_in(web: Web) -> None:
+    answer = web.client().get("/cases?stage=intake")
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/login?next=/cases%3Fstage%3Dintake"
+    assert "ログイン名" in web.client().get("/login").text
+
+
+def test_intake_form_opens_a_case_and_refills_after_an_error(web: Web) -> None:
+    page = web.page_as(web.world.coordinator)
+    form = page.get("/cases/new")
+    token = csrf_of(form.text)
+    fields = {
+        "csrf_token": token,
+        "name": "佐々木 次郎",
+        "address": "山口市中央1-1",
+        "contacted_on": "2025-05-01",
+        "referrer": "family",
+        "method": "office_visit",
+        "desk_id": str(web.world.desk.id),
+        "note": "母から相談",
+    }
+    refused = page.post("/cases/new", data=fields)  # no 相談内容 chosen
+    assert refused.status_code == 422
+    assert "topics" in refused.text and 'value="佐々木 次郎"' in refused.text
+    with web.session() as session:
+        assert session.exec(select(Case)).all() == []
+    opened = page.post("/cases/new", data={**fields, "topics": ["income", "housing"]})
+    assert opened.status_code == 303 and opened.headers["location"] == "/cases/R7-0001?done=open_case"
+    shown = page.get("/cases/R7-0001?done=open_case")
+    assert "「受付」を記録しました" in shown.text and "佐々木 次郎" in shown.text
+    assert "アセスメント開始" in shown.text
+
+
+def test_meeting_form_refuses_unacknowledged_attendees_and_keeps_input(web: Web) -> None:
+    world = web.world
+    number = intake(web.api_as(world.coordinator), world)
+    page = web.page_as(world.coordinator)
+    token = csrf_of(page.get(f"/cases/{number}/do/start_assessment").text)
+    assert page.post(f"/cases/{number}/do/start_assessment", data={"csrf_token": token}).status_code == 303
+    form = page.get(f"/cases/{number}/do/hold_support_meeting?rows=7")
+    assert form.text.count('name="attendee-6-name"') == 1
+    refused = page.post(
+        f"/cases/{number}/do/hold_support_meeting",
+        data={
+            "csrf_token": csrf_of(form.text),
+            "expected_version": "2",
+            "attendee-0-name": "包括 担当者",
+            "attendee-0-agency_id": str(world.elderly.id),
+        },
+    )
+    assert refused.status_code == 422
+    assert "守秘義務" in refused.text and 'value="包括 担当者"' in refused.text
+
+
+def test_role_gated_pages(web: Web) -> None:
+    world = web.world
+    number = intake(web.api_as(world.coordinator), world)
+    to_planning(web.api_as(world.coordinator), world, number)
+    coordinator = web.page_as(world.coordinator)
+    assert coordinator.get("/inbox").status_code == 403
+    assert coordinator.get("/audit").status_code == 403
+    assert coordinator.get("/reports").status_code == 200
+    member = web.page_as(web.agency_member)
+    assert member.get("/reports").status_code == 403
+    assert member.get("/cases/new").status_code == 403
+    auditor = web.page_as(world.auditor)
+    audit = auditor.get("/audit?start=2025-04-01&end=2026-03-31")
+    assert audit.status_code == 200 and "異常なし" in audit.text and "閲覧記録" in audit.text
+    supervisor = web.page_as(world.supervisor)
+    inbox = supervisor.get("/inbox")
+    assert number in inbox.text and "確認して承認" in inbox.text
+    lifecycle = supervisor.get("/lifecycle")
+    assert "重層的支援会議の開催" in lifecycle.text and "stateDiagram-v2" in lifecycle.text
+
+
+def test_reports_api_gives_json_files_and_the_chart(web: Web) -> None:
+    world = web.world
+    number = intake(web.api_as(world.coordinator), world)
+    to_planning(web.api_as(world.coordinator), world, number)
+    client = web.api_as(world.supervisor)
+    annual = ok(client.get("/api/reports/annual?fiscal_year=R7&as_of=2025-12-31"))
+    assert annual["short"] == "R7" and annual["consultation"]["total"]["contacts"] == 1
+    assert annual["meetings"]["support_meetings"] == 1 and annual["meetings"]["multilayer_meetings"] == 1
+    xlsx = client.get("/api/reports/annual?fiscal_year=R7&format=xlsx")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    svg = client.get("/api/reports/trend?last=R7&as_of=2025-12-31&format=svg")
+    assert svg.headers["content-type"].startswith("image/svg+xml") and "相談件数" in svg.text
+    audit = ok(client.get("/api/audit?start=2025-04-01&end=2026-03-31"))
+    assert audit["chain"]["ok"] is True and audit["chain"]["cases"] == 1
+    assert client.get("/api/reports/annual?fiscal_year=H30").status_code == 422
+    assert web.api_as(web.agency_member).get("/api/reports/annual").status_code == 403
+    assert web.api_as(world.coordinator).get("/api/audit").status_code == 403
+    assert "stateDiagram-v2" in ok(client.get("/api/lifecycle"))["mermaid"]
