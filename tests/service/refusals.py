@@ -17,11 +17,17 @@ Snapshot = dict[str, list[tuple[Any, ...]]]
 
 
 def snapshot(session: Session) -> Snapshot:
-    """Every row of every table, in primary-key order: any write shows up as a difference."""
+    """Every row of every table, in primary-key order: any write shows up as a difference.
+
+    Plain SQL on the session's connection: the values only need comparing, and ORM result
+    processing made this the slowest part of the rule tests.
+    """
+    connection = session.connection()
     rows: Snapshot = {}
     for table in SQLModel.metadata.sorted_tables:
-        query = select(table).order_by(*table.primary_key.columns)
-        rows[table.name] = [tuple(row) for row in session.execute(query)]
+        order = ", ".join(f'"{name}"' for name in table.primary_key.columns.keys())
+        result = connection.exec_driver_sql(f'SELECT * FROM "{table.name}" ORDER BY {order}')
+        rows[table.name] = [tuple(row) for row in result]
     return rows
 
 
