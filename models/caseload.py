@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, exists, false, or_
 from sqlalchemy import select as sa_select
@@ -183,7 +184,21 @@ def visible_cases(
         )
     else:
         query = query.order_by(col(Case.fiscal_year), col(Case.serial))
-    return [CaseCard(*row[:9], bool(row[9])) for row in session.execute(query.limit(limit))]
+    return [
+        CaseCard(
+            id=row[0],
+            number=row[1],
+            stage=row[2],
+            person_name=row[3],
+            coordinator_id=row[4],
+            coordinator=row[5],
+            desk=row[6],
+            opened_on=row[7],
+            next_monitoring_on=row[8],
+            overdue=bool(row[9]),
+        )
+        for row in session.execute(query.limit(limit))
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,8 +258,13 @@ def awaiting_approval(session: Session, *, excluding_staff_id: int) -> list[Awai
         )
         .order_by(col(Closure.proposed_on), col(Closure.id))
     ).all()
-    return [AwaitingApproval("plan", *row[:6], f"第{row[6]}版") for row in plans] + [
-        AwaitingApproval("closure", *row[:6], str(row[6])) for row in closures
+
+    def item(kind: str, row: Any, detail: str) -> AwaitingApproval:
+        case_id, number, stage, person, by, on = row[:6]
+        return AwaitingApproval(kind, case_id, number, stage, person, by, on, detail)
+
+    return [item("plan", row, f"第{row[6]}版") for row in plans] + [
+        item("closure", row, str(row[6])) for row in closures
     ]
 
 

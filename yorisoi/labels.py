@@ -36,6 +36,23 @@ CLOSURE_STATUS_JA: dict[str, str] = {
 # `meeting hold --kind` takes these words; the trigger is `hold_<word>_meeting`.
 MEETING_KIND_CHOICES: dict[str, str] = {"support": "支援会議", "multilayer": "重層的支援会議"}
 
+# What each guard of the lifecycle requires, for the lifecycle page (identifiers in states/guards.py).
+GUARDS_JA: dict[str, str] = {
+    "no_valid_consent": "本人同意がないこと（あれば重層的支援会議へ）",
+    "attendees_bound_to_confidentiality": "出席者全員が守秘義務を確認していること",
+    "consent_covers_attendees": "出席する機関が本人同意の範囲内であること",
+    "consent_covers_plan_agencies": "プランの機関が本人同意の範囲内であること",
+    "consent_covers_current_plan": "承認するプランの機関が本人同意の範囲内であること",
+    "has_active_consent": "有効な本人同意があること",
+    "plan_drafted": "承認待ちのプランがあること",
+    "approver_is_not_plan_author": "承認者がプランの作成者でないこと（二者確認）",
+    "plan_decided_at_meeting": "プランを決定した重層的支援会議が記録されていること",
+    "no_pending_closure": "承認待ちの終結提案がないこと",
+    "closure_reason_complete": "終結理由と支援の評価が記載されていること",
+    "closure_pending": "終結の提案があること",
+    "approver_is_not_closure_proposer": "承認者が終結の提案者でないこと（二者確認）",
+}
+
 REFERRERS = REFERRER_LABELS_JA
 METHODS = CONTACT_METHOD_LABELS_JA
 CONSENT_METHODS = CONSENT_METHOD_LABELS_JA

@@ -102,3 +102,12 @@ def test_reports_api_gives_json_files_and_the_chart(web: Web) -> None:
     assert web.api_as(web.agency_member).get("/api/reports/annual").status_code == 403
     assert web.api_as(world.coordinator).get("/api/audit").status_code == 403
     assert "stateDiagram-v2" in ok(client.get("/api/lifecycle"))["mermaid"]
+
+
+def test_lifecycle_page_names_every_guard_in_japanese(web: Web) -> None:
+    from states.guards import GUARDS
+    from yorisoi import labels
+
+    assert set(labels.GUARDS_JA) == set(GUARDS)
+    shown = web.page_as(web.world.coordinator).get("/lifecycle").text
+    assert "二者確認" in shown and "approver_is_not_plan_author" not in shown.split("<details>")[0]

@@ -130,11 +130,10 @@ def check_trigger(
 
 def _probe(session: Session, head: CaseHead, trigger: str) -> Any:
     """Input for asking the guards about the case alone: defaults, the newest meeting."""
-    model = i.TRIGGER_INPUTS.get(trigger, i.NoteInput)
     if trigger == "approve_plan":
         meetings = meetings_of_kind(session, head.id, MeetingKind.MULTILAYER)
-        return model.model_construct(meeting_id=meetings[0].id if meetings else None)
-    return model.model_construct()
+        return i.ApprovePlanInput.model_construct(meeting_id=meetings[0].id if meetings else None)
+    return i.TRIGGER_INPUTS.get(trigger, i.NoteInput).model_construct()
 
 
 def _case_refusals(

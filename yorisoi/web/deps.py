@@ -47,7 +47,7 @@ def web_session(request: Request) -> SessionData:
             found = codec(request).anonymous()
             request.state.new_session = True
         request.state.web_session = found
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def current_user(request: Request, session: SessionDep) -> Staff:

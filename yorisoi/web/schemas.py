@@ -69,7 +69,8 @@ class AttendeeIn(i.AttendeeInput):
 
 class MeetingData(i.MeetingInput):
     held_on: Day = Field(default_factory=_today)
-    attendees: list[AttendeeIn] = Field(default_factory=list, max_length=100)
+    # Narrowing the item type of an inherited list field: sound for input models (never mutated).
+    attendees: list[AttendeeIn] = Field(default_factory=list, max_length=100)  # type: ignore[assignment]
 
 
 class MeetingIn(MeetingData):
@@ -88,8 +89,8 @@ class ExternalPlanIn(i.ExternalPlanInput):
 class PlanData(i.PlanInput):
     drafted_on: Day = Field(default_factory=_today)
     goals: list[i.GoalInput] = Field(default_factory=list, max_length=100)
-    roles: list[RoleIn] = Field(default_factory=list, max_length=100)
-    external_plans: list[ExternalPlanIn] = Field(default_factory=list, max_length=100)
+    roles: list[RoleIn] = Field(default_factory=list, max_length=100)  # type: ignore[assignment]
+    external_plans: list[ExternalPlanIn] = Field(default_factory=list, max_length=100)  # type: ignore[assignment]
 
 
 class PlanIn(PlanData):
