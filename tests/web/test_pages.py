@@ -111,3 +111,13 @@ def test_lifecycle_page_names_every_guard_in_japanese(web: Web) -> None:
     assert set(labels.GUARDS_JA) == set(GUARDS)
     shown = web.page_as(web.world.coordinator).get("/lifecycle").text
     assert "二者確認" in shown and "approver_is_not_plan_author" not in shown.split("<details>")[0]
+
+
+def test_openapi_is_served_and_nothing_loads_from_a_cdn(web: Web) -> None:
+    client = web.client()
+    document = client.get("/openapi.json").json()
+    assert "/api/cases/{number}/actions/{trigger}" in document["paths"]
+    assert client.get("/docs").status_code == 404  # its scripts would come from a CDN
+    page = web.page_as(web.world.coordinator).get("/")
+    assert "https://" not in page.text and "http://" not in page.text
+    assert client.get("/static/htmx.min.js").status_code == 200

@@ -20,7 +20,8 @@ def web(
 
     settings = get_settings()
     where = shown_url(settings.database_url())
-    output.plain(f"寄り添い: http://{host}:{port}/ （API: http://{host}:{port}/docs ・ データ: {where}）")
+    base = f"http://{host}:{port}"
+    output.plain(f"寄り添い: {base}/ （API: {base}/openapi.json ・ データ: {where}）")
     serve(settings, host=host, port=port)
 
 

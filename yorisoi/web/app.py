@@ -49,6 +49,10 @@ def create_app(
         description="寄り添い — 重層的支援体制整備事業のケース管理 API. Sign in at /api/auth/login; "
         "send the returned csrf_token as X-CSRF-Token on every change.",
         lifespan=lifespan,
+        # The interactive docs pages load their scripts from a CDN; the app runs offline, so it
+        # serves the OpenAPI document only.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.machine = runtime.machine(settings)
