@@ -37,7 +37,7 @@ PREFECT = str(Path(sys.executable).with_name("prefect"))
 TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 
-@pytest.fixture(name="prefect_database_url")
+@pytest.fixture(name="prefect_database_url", scope="module")
 def prefect_database_url_fixture() -> Iterator[str | None]:
     """A fresh PostgreSQL database for the Prefect server (None: use SQLite)."""
     if _PG_SKIP_REASON:
@@ -89,27 +89,66 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(10)
 
 
-def test_deployed_sweep_runs_on_a_worker(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_database_url: str | None
-) -> None:
-    yorisoi_db = tmp_path / "yorisoi.db"
-    engine = sqlite_engine(yorisoi_db)
-    with Session(engine, expire_on_commit=False) as session:
-        case_id = monitoring_case(session, build_world(session), default_machine(), dt.date(2025, 7, 1))
-    prefect_home = tmp_path / "prefect"
+@pytest.fixture(name="live_server", scope="module")
+def live_server_fixture(
+    tmp_path_factory: pytest.TempPathFactory, prefect_database_url: str | None
+) -> Iterator[tuple[PrefectServer, dict[str, str]]]:
+    """A real `prefect server start` on a free loopback port, and the environment to reach it."""
+    prefect_home = tmp_path_factory.mktemp("prefect")
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")},
-        "YORISOI_DATABASE__URL": f"sqlite:///{yorisoi_db}",
+        **{k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "YORISOI_"))},
         "PREFECT_HOME": str(prefect_home),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "DO_NOT_TRACK": "1",
     }
     server = PrefectServer(prefect_home, port=free_port(), database_url=prefect_database_url)
-    worker: subprocess.Popen[bytes] | None = None
     try:
         server.start(timeout=150)
-        env["PREFECT_API_URL"] = server.api_url
+        yield server, {**env, "PREFECT_API_URL": server.api_url}
+    finally:
+        server.stop(timeout=5)  # a test server need not finish its background services
+    assert server.process is None
+
+
+def test_deployed_sweep_runs_on_a_worker(
+    tmp_path: Path, live_server: tuple[PrefectServer, dict[str, str]]
+) -> None:
+    server, server_env = live_server
+    yorisoi_db = tmp_path / "yorisoi.db"
+    engine = sqlite_engine(yorisoi_db)
+    with Session(engine, expire_on_commit=False) as session:
+        case_id = monitoring_case(session, build_world(session), default_machine(), dt.date(2025, 7, 1))
+    env = {
+        **server_env,
+        "YORISOI_DATA_DIR": str(tmp_path / "data"),
+        "YORISOI_DATABASE__URL": f"sqlite:///{yorisoi_db}",
+    }
+    worker: subprocess.Popen[bytes] | None = None
+    try:
         _prefect("work-pool", "create", "yorisoi", "--type", "process", env=env)
+        # Our run goes through a queue of its own: the worker must not pick up the runs the
+        # deployed schedules create meanwhile (relay-events is due every minute).
+        _api(server.api_url, "POST", "/work_pools/yorisoi/queues", {"name": "integration"})
+        # The worker starts up while the deployments are created (each takes a few seconds).
+        with (tmp_path / "worker.log").open("wb") as log:
+            worker = subprocess.Popen(
+                [
+                    PREFECT,
+                    "worker",
+                    "start",
+                    "--pool",
+                    "yorisoi",
+                    "--work-queue",
+                    "integration",
+                    "--limit",
+                    "1",
+                ],
+                cwd=tmp_path,  # the flows come from the installed package, not the checkout
+                env={**env, "PREFECT_WORKER_QUERY_SECONDS": "1", "PREFECT_WORKER_PREFETCH_SECONDS": "1"},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         _prefect("--no-prompt", "deploy", "--all", "--prefect-file", "deploy/prefect.yaml", env=env)
 
         deployment = _api(server.api_url, "GET", "/deployments/name/monitoring-due/monitoring-due")
@@ -118,24 +157,18 @@ def test_deployed_sweep_runs_on_a_worker(
             "timezone": "Asia/Tokyo",
             "day_or": True,
         }
-        automations = _api(server.api_url, "POST", "/automations/filter", {})
-        assert [a["trigger"]["expect"] for a in automations] == [["yorisoi.case.stage-changed"]]
-        assert automations[0]["actions"][0]["deployment_id"] == deployment["id"]
+        triggers = _automations_of(server.api_url, deployment["id"])
+        assert [t["expect"] for t in triggers] == [["yorisoi.case.stage-changed"]]
+        assert triggers[0]["match"] == {
+            "prefect.resource.id": "yorisoi.case.*",
+            "yorisoi.stage": "monitoring",
+        }
 
-        with (tmp_path / "worker.log").open("wb") as log:
-            worker = subprocess.Popen(
-                [PREFECT, "worker", "start", "--pool", "yorisoi", "--limit", "1"],
-                cwd=tmp_path,  # the flows come from the installed package, not the checkout
-                env={**env, "PREFECT_WORKER_QUERY_SECONDS": "1", "PREFECT_WORKER_PREFETCH_SECONDS": "1"},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
         run = _api(
             server.api_url,
             "POST",
             f"/deployments/{deployment['id']}/create_flow_run",
-            {"parameters": {"params": {"on": "2025-07-09"}}},
+            {"parameters": {"params": {"on": "2025-07-09"}}, "work_queue_name": "integration"},
         )
         state = _wait_for_terminal_state(server.api_url, run["id"], timeout=150)
 
@@ -150,9 +183,67 @@ def test_deployed_sweep_runs_on_a_worker(
     finally:
         if worker is not None:
             _stop(worker)
-        server.stop()
         engine.dispose()
-    assert server.process is None
+
+
+def test_yorisoi_serve_registers_every_flow_and_stops_on_ctrl_c(
+    tmp_path: Path, live_server: tuple[PrefectServer, dict[str, str]]
+) -> None:
+    server, server_env = live_server
+    env = {**server_env, "YORISOI_DATA_DIR": str(tmp_path / "data")}
+    with (tmp_path / "serve.log").open("wb") as log:
+        serving = subprocess.Popen(
+            [str(Path(sys.executable).with_name("yorisoi")), "serve"],
+            cwd=tmp_path,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        served = _wait_for_served(server.api_url, expected=7, timeout=120)
+        by_flow = {d["flow_name"]: d for d in served}
+        assert set(by_flow) == {
+            "monitoring-due",
+            "plan-review-due",
+            "consent-review",
+            "short-stay-ending",
+            "half-year-progress",
+            "dispatch-notifications",
+            "relay-events",
+        }
+        assert by_flow["monitoring-due"]["schedules"][0]["schedule"]["cron"] == "30 8 * * 1-5"
+        assert by_flow["relay-events"]["schedules"][0]["schedule"]["interval"] == 60
+        trigger = _automations_of(server.api_url, by_flow["monitoring-due"]["id"])
+        assert [t["match"].get("yorisoi.stage") for t in trigger] == ["monitoring"]
+
+        serving.send_signal(signal.SIGINT)  # Ctrl-C, as in a terminal
+        assert serving.wait(60) == 0, (tmp_path / "serve.log").read_text("utf-8", errors="replace")[-3000:]
+    finally:
+        _stop(serving)
+
+
+def _automations_of(api_url: str, deployment_id: str) -> list[dict[str, Any]]:
+    return [
+        automation["trigger"]
+        for automation in _api(api_url, "POST", "/automations/filter", {})
+        if any(action.get("deployment_id") == deployment_id for action in automation["actions"])
+    ]
+
+
+def _wait_for_served(api_url: str, *, expected: int, timeout: float) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + timeout
+    served: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        deployments = _api(
+            api_url, "POST", "/deployments/filter", {"deployments": {"name": {"any_": ["serve"]}}}
+        )
+        flows = {f["id"]: f["name"] for f in _api(api_url, "POST", "/flows/filter", {})}
+        served = [{**d, "flow_name": flows.get(d["flow_id"])} for d in deployments]
+        if len(served) >= expected:
+            return served
+        time.sleep(1)
+    raise AssertionError(f"only {len(served)} of {expected} deployments were served after {timeout:.0f} s")
 
 
 def _wait_for_terminal_state(api_url: str, run_id: str, *, timeout: float) -> str:
