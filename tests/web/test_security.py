@@ -184,3 +184,15 @@ def test_sign_in_never_redirects_off_site(web: Web) -> None:
         )
         assert answer.status_code == 303 and answer.headers["location"] == "/"
         token = csrf_of(client.get("/login").text)
+
+
+def test_responses_are_not_cached_and_not_framed(web: Web) -> None:
+    client = web.api_as(web.world.coordinator)
+    number = intake(client, web.world)
+    for answer in (
+        client.get(f"/api/cases/{number}"),
+        web.page_as(web.world.coordinator).get(f"/cases/{number}"),
+    ):
+        assert answer.headers["cache-control"] == "no-store"
+        assert answer.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
@@ -20,6 +20,14 @@ from yorisoi.web.pages import approvals as approval_pages
 from yorisoi.web.pages import auth as auth_pages
 from yorisoi.web.pages import board, case_forms, case_page, intake, oversight
 from yorisoi.web.sessions import SessionCodec
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "frame-ancestors 'none'",
+}
 
 
 def create_app(
@@ -65,6 +73,15 @@ def create_app(
     if engine is not None:
         app.state.engine = engine
     errors.install(app)
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        if not request.url.path.startswith("/static/"):
+            response.headers["Cache-Control"] = "no-store"  # case records: never kept by a browser
+        return response
+
     for api in (auth, cases, actions, records, inbox, reports, audit, lifecycle):
         app.include_router(api.router)
     for page in (auth_pages, board, intake, case_page, case_forms, approval_pages, oversight):

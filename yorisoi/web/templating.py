@@ -70,6 +70,4 @@ def render(
     response = _templates.TemplateResponse(request, name, page, status_code=status_code)
     if getattr(request.state, "new_session", False):
         request.app.state.codec.write(response, session)
-    # Pages show personal data: never let a shared browser or proxy keep a copy.
-    response.headers["Cache-Control"] = "no-store"
     return response
