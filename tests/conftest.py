@@ -80,6 +80,27 @@ def drop_postgres_schema(engine: Engine, schema: str) -> None:
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def _postgres_schema() -> Iterator[Engine]:
+    """One schema per test run; each test empties it (far cheaper than a schema per test).
+
+    Ids are not reset between tests: tests use the ids the service returns, never literals.
+    """
+    if _PG_SKIP_REASON:
+        pytest.skip(_PG_SKIP_REASON)
+    engine, schema = postgres_engine()
+    yield engine
+    drop_postgres_schema(engine, schema)
+
+
+def _emptied(engine: Engine) -> Engine:
+    # DELETE, not TRUNCATE: on tables this small it is ~50x faster (no file rewrite per table).
+    with engine.begin() as conn:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            conn.exec_driver_sql(f'DELETE FROM "{table.name}"')
+    return engine
+
+
 @pytest.fixture(
     name="engine",
     params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
@@ -92,9 +113,9 @@ def engine_fixture(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[E
         return
     if _PG_SKIP_REASON:
         pytest.skip(_PG_SKIP_REASON)
-    engine, schema = postgres_engine()
+    engine = _emptied(request.getfixturevalue("_postgres_schema"))
     yield engine
-    drop_postgres_schema(engine, schema)
+    engine.dispose()  # close every pooled connection so the next TRUNCATE never waits
 
 
 @pytest.fixture(name="session")
