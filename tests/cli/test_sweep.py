@@ -98,3 +98,11 @@ def test_demo_ends_with_the_sweep_and_delivery_to_its_own_sink(
     with closing(sqlite3.connect(path)) as db:
         overdue = [n for (n,) in db.execute('SELECT number FROM "case" WHERE overdue ORDER BY number')]
     assert overdue == sorted(report["marked_overdue"])
+
+
+def test_sweep_names_in_help_are_the_sweeps() -> None:
+    # The CLI lists them without importing the sweeps (`yorisoi --help` stays light).
+    from yorisoi.cli.schedule import SWEEP_NAMES
+    from yorisoi.sweeps import SWEEPS
+
+    assert SWEEP_NAMES == tuple(SWEEPS)
