@@ -77,17 +77,16 @@ def sweep(
     cli = state(ctx)
     settings = get_settings()
     day = on or today_tokyo()
-    with database() as session:
-        engine = session.get_bind()
-    result = run_day(
-        engine,  # type: ignore[arg-type]
-        settings,
-        runtime.machine(settings).lifecycle,
-        on=day,
-        dry_run=dry_run,
-        names=only or None,
-        progress=None if cli.json else _progress,
-    )
+    with database() as session:  # checks the database exists; the sweep opens its own sessions
+        result = run_day(
+            session.get_bind(),  # type: ignore[arg-type]
+            settings,
+            runtime.machine(settings).lifecycle,
+            on=day,
+            dry_run=dry_run,
+            names=only or None,
+            progress=None if cli.json else _progress,
+        )
     if cli.json:
         output.emit_json(_as_json(result))
     else:
