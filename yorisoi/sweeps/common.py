@@ -232,10 +232,10 @@ def step(sweep: Sweep[Any], session: Session, ctx: SweepContext, after: Cursor |
         sweep=sweep.name,
         cursor=cursor,
         scanned=len(rows),
-        queued=dict(Counter(r.topic for r in new)),
+        queued=dict(Counter(str(r.topic) for r in new)),
         marked=marked,
         examples=[
-            (r.topic, str(r.payload.get("case_number", "")), r.recipient, str(r.payload.get("due_on", "")))
+            (str(r.topic), str(r.payload.get("case_number", "")), r.recipient, str(r.payload.get("due_on", "")))
             for r in new[:EXAMPLES_PER_BATCH]
         ],
     )
