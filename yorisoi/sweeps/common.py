@@ -234,8 +234,15 @@ def step(sweep: Sweep[Any], session: Session, ctx: SweepContext, after: Cursor |
         scanned=len(rows),
         queued=dict(Counter(str(r.topic) for r in new)),
         marked=marked,
-        examples=[
-            (str(r.topic), str(r.payload.get("case_number", "")), r.recipient, str(r.payload.get("due_on", "")))
-            for r in new[:EXAMPLES_PER_BATCH]
-        ],
+        examples=[_example(r) for r in new[:EXAMPLES_PER_BATCH]],
+    )
+
+
+def _example(reminder: Reminder) -> tuple[str, str, str, str]:
+    payload = reminder.payload
+    return (
+        str(reminder.topic),
+        str(payload.get("case_number", "")),
+        reminder.recipient,
+        str(payload.get("due_on", "")),
     )
