@@ -203,6 +203,8 @@ class EnrolmentView:
     provider: str
     start_on: dt.date
     end_on: dt.date
+    id: int = 0
+    exited_on: dt.date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,7 +301,7 @@ def case_detail(session: Session, case_id: int) -> CaseDetail | None:
             )
         ),
         enrolments=tuple(
-            EnrolmentView(e.program, p.name, e.start_on, e.end_on)
+            EnrolmentView(e.program, p.name, e.start_on, e.end_on, e.id or 0, e.exited_on)
             for e, p in session.exec(
                 select(ProgramEnrolment, ProgramProvider)
                 .join(ProgramProvider, col(ProgramProvider.id) == col(ProgramEnrolment.provider_id))

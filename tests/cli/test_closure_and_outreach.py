@@ -131,3 +131,16 @@ def test_enrol_with_unknown_provider_is_not_found(town: Cli) -> None:
     failed = town.json("programme", "enrol", number, "--provider", "X", "--start", "2025-07-01",
                        "--end", "2025-07-02", actor="tanaka", ok=False)  # fmt: skip
     assert failed["code"] == "not_found"
+
+
+def test_programme_exit_records_the_end_of_a_short_stay(town: Cli) -> None:
+    town("provider", "add", "シェルターあかり", "--program", "program_short_stay",
+         "--registered-on", "2024-04-01")  # fmt: skip
+    number = open_case(town)
+    town("programme", "enrol", number, "--provider", "シェルターあかり", "--start", "2025-07-01",
+         "--end", "2025-07-31", actor="tanaka")  # fmt: skip
+    town("programme", "exit", number, "--provider", "シェルターあかり", "--on", "2025-07-20", actor="tanaka")
+    [stay] = town.json("case", "show", number)["case"]["enrolments"]
+    assert stay["exited_on"] == "2025-07-20"
+    again = town.json("programme", "exit", number, "--provider", "シェルターあかり", actor="tanaka", ok=False)
+    assert again["code"] == "not_found"

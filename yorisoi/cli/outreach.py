@@ -1,4 +1,4 @@
-"""`yorisoi outreach log` (アウトリーチ) and `yorisoi programme enrol` (参加支援)."""
+"""`yorisoi outreach log` (アウトリーチ) and `yorisoi programme enrol|exit` (参加支援)."""
 
 import datetime as dt
 from typing import Annotated, Any
@@ -77,3 +77,39 @@ def enrol(
             end_on=end,
         )
     output.fired(cli, fired, extra={"provider": provider}, note=f"{provider}（{start} 〜 {end}）")
+
+
+@programme_app.command("exit")
+def exit_(
+    ctx: typer.Context,
+    number: CaseNumber,
+    provider: Annotated[
+        str, typer.Option(metavar="NAME", help="登録事業所の名前 / provider name", show_default=False)
+    ],
+    on: OnDate = None,
+) -> None:
+    """参加支援の利用終了（退所）を記録する / record that the person left the programme."""
+    from models.queries import case_detail
+    from yorisoi.cli import output, session
+    from yorisoi.errors import NotFound
+    from yorisoi.jpdates import today_tokyo
+    from yorisoi.service.programs import record_program_exit
+
+    cli = state(ctx)
+    with session.database() as db:
+        actor = session.actor(db, cli)
+        case_id = session.case_id(db, number)
+        detail = case_detail(db, case_id)
+        open_stays = [
+            e for e in (detail.enrolments if detail else ()) if e.provider == provider and e.exited_on is None
+        ]
+        if not open_stays:
+            raise NotFound(
+                f"{number} に「{provider}」の利用中の参加支援はありません。",
+                f"{number} has no open enrolment with {provider!r}.",
+            )
+        exited_on = on or today_tokyo()
+        fired = record_program_exit(
+            session=db, enrolment_id=open_stays[-1].id, actor=actor, exited_on=exited_on
+        )
+    output.fired(cli, fired, extra={"provider": provider}, note=f"{provider}（{exited_on} 終了）")
