@@ -179,7 +179,7 @@ def parse_lifecycle(text: str, source: str = "<lifecycle>") -> Lifecycle:
     monitoring_interval_days = check.positive_int(doc, "monitoring_interval_days", 90)
     consent_review_days = check.positive_int(doc, "consent_review_days", 365)
 
-    initial = doc.get("initial")
+    initial = str(doc.get("initial", ""))
     if initial not in stage_names:
         check.add(_line(doc, "initial"), f"'initial' names unknown stage {initial!r}")
     elif initial in {s.name for s in stages if s.final}:

@@ -51,7 +51,8 @@ def _condition(name: str) -> Any:
     guard = GUARDS[name]
 
     def check(event: EventData) -> bool:
-        token: _Token = event.model
+        token = event.model
+        assert isinstance(token, _Token)
         refusal = guard(token.facts, token.data)
         if refusal is not None:
             token.refusals.append(refusal)

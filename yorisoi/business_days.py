@@ -86,7 +86,7 @@ class BusinessCalendar:
     ) -> dt.datetime:
         """`moment` if it is business hours on a business day, else the next opening (UTC)."""
         local = pendulum.instance(moment).in_timezone(TOKYO)
-        day = local.date()
+        day: dt.date = local.date()
         if self.is_business_day(day) and opens <= local.time() < closes:
             return moment
         if not (self.is_business_day(day) and local.time() < opens):

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models import AuditEvent, Case
 from models.audit import event_hash
@@ -49,9 +49,11 @@ def verify_chains(
     progress: Callable[[int], None] | None = None,
 ) -> ChainReport:
     """Check every case (or `case_ids`); report the first bad event of each broken case."""
-    query = select(Case.id, Case.number, Case.stage, Case.version, Case.audit_head).order_by(Case.id)
+    query = select(
+        col(Case.id), col(Case.number), col(Case.stage), col(Case.version), col(Case.audit_head)
+    ).order_by(col(Case.id))
     if case_ids is not None:
-        query = query.where(Case.id.in_(case_ids))  # type: ignore[union-attr]
+        query = query.where(col(Case.id).in_(case_ids))
     cases = {row[0]: tuple(row) for row in session.execute(query)}
     total_cases = len(cases)
     problems: list[ChainProblem] = []

@@ -33,6 +33,7 @@ from models import (
     Staff,
 )
 from models.closure import ClosureStatus
+from models.keys import key
 from models.plan import PlanStatus
 from states import Lifecycle, MeetingKind
 from states.guards import AgencyRef, Attendee
@@ -176,13 +177,13 @@ def _hold_meeting(kind: str) -> Callable[[Action], Effect]:
             held_on=data.held_on,
             title=data.title,
             decisions=data.decisions,
-            recorded_by=action.actor.id,
+            recorded_by=key(action.actor),
         )
         action.session.add(meeting)
         action.session.flush()
         action.session.add_all(
             MeetingAttendee(
-                meeting_id=meeting.id,
+                meeting_id=key(meeting),
                 name=a.name,
                 agency_id=a.agency_id,
                 staff_id=a.staff_id,
@@ -220,33 +221,33 @@ def _write_plan(action: Action, *, copy_from: Plan | None) -> Effect:
         episode=head.episode,
         version=last_version + 1,
         status=PlanStatus.DRAFT,
-        author_id=action.actor.id,
+        author_id=key(action.actor),
         drafted_on=data.drafted_on,
         household_goal=data.household_goal or (copy_from.household_goal if copy_from else ""),
         monitoring_interval_days=interval,
     )
     session.add(plan)
     session.flush()
-    goals = [PlanGoal(plan_id=plan.id, problem=g.problem, goal=g.goal) for g in data.goals]
+    goals = [PlanGoal(plan_id=key(plan), problem=g.problem, goal=g.goal) for g in data.goals]
     roles = [
-        RoleAssignment(plan_id=plan.id, agency_id=r.agency_id, role=r.role, is_lead=r.is_lead)
+        RoleAssignment(plan_id=key(plan), agency_id=r.agency_id, role=r.role, is_lead=r.is_lead)
         for r in data.roles
     ]
     refs = [
-        ExternalPlanRef(plan_id=plan.id, kind=e.kind, agency_id=e.agency_id, note=e.note)
+        ExternalPlanRef(plan_id=key(plan), kind=e.kind, agency_id=e.agency_id, note=e.note)
         for e in data.external_plans
     ]
     if copy_from is not None:
         goals = goals or [
-            PlanGoal(plan_id=plan.id, problem=g.problem, goal=g.goal)
+            PlanGoal(plan_id=key(plan), problem=g.problem, goal=g.goal)
             for g in session.exec(select(PlanGoal).where(PlanGoal.plan_id == copy_from.id)).all()
         ]
         roles = roles or [
-            RoleAssignment(plan_id=plan.id, agency_id=r.agency_id, role=r.role, is_lead=r.is_lead)
+            RoleAssignment(plan_id=key(plan), agency_id=r.agency_id, role=r.role, is_lead=r.is_lead)
             for r in session.exec(select(RoleAssignment).where(RoleAssignment.plan_id == copy_from.id)).all()
         ]
         refs = refs or [
-            ExternalPlanRef(plan_id=plan.id, kind=e.kind, agency_id=e.agency_id, note=e.note)
+            ExternalPlanRef(plan_id=key(plan), kind=e.kind, agency_id=e.agency_id, note=e.note)
             for e in session.exec(
                 select(ExternalPlanRef).where(ExternalPlanRef.plan_id == copy_from.id)
             ).all()
@@ -307,11 +308,11 @@ def _record_monitoring(action: Action) -> Effect:
         )
     record = MonitoringRecord(
         case_id=head.id,
-        plan_id=plan.id,
+        plan_id=key(plan),
         held_on=data.held_on,
         summary=data.summary,
         next_on=next_on,
-        recorded_by=action.actor.id,
+        recorded_by=key(action.actor),
     )
     session.add(record)
     session.flush()
@@ -394,7 +395,7 @@ def _propose_closure(action: Action) -> Effect:
         reason_text=data.reason_text,
         evaluation=data.evaluation,
         status=ClosureStatus.PROPOSED,
-        proposed_by=action.actor.id,
+        proposed_by=key(action.actor),
         proposed_on=data.proposed_on,
     )
     action.session.add(closure)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Insert
+from sqlalchemy import Executable, Insert, column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -17,12 +17,12 @@ def next_serial(session: Session, fiscal_year: int) -> int:
         insert = postgresql.insert(CaseNumberCounter)
     else:
         insert = sqlite.insert(CaseNumberCounter)
-    statement = (
+    statement: Executable = (
         insert.values(fiscal_year=fiscal_year, last_serial=1)
         .on_conflict_do_update(
             index_elements=["fiscal_year"],
-            set_={"last_serial": CaseNumberCounter.last_serial + 1},  # type: ignore[operator]
+            set_={"last_serial": column("last_serial") + 1},
         )
-        .returning(CaseNumberCounter.last_serial)  # type: ignore[arg-type]
+        .returning(column("last_serial"))
     )
     return int(session.execute(statement).scalar_one())
