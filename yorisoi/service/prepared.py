@@ -60,8 +60,9 @@ class Prepared:
         compiled = cast(SQLCompiler, self.statement.compile(dialect=dialect))
         if compiled.insert_prefetch or compiled.update_prefetch:
             raise TypeError("prepared statements must name every column they write")
-        names = tuple(compiled.positiontup or () if compiled.positional else compiled.binds)
-        binds = compiled.binds
+        # Parameters by the name they have in the SQL (anonymous ones, like LIMIT's, get one).
+        binds = {name: bind for bind, name in compiled.bind_names.items()}
+        names = tuple(compiled.positiontup or () if compiled.positional else binds)
         constants = {name: binds[name].value for name in names if not binds[name].required}
         bind = tuple(binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names)
         result: tuple[Processor | None, ...] = ()
@@ -157,5 +158,6 @@ def insert_all_columns(table: Table) -> tuple[Prepared, Callable[[dict[str, Any]
                 row[name] = make()
         return row
 
-    statement = insert(table).values({c.name: bindparam(c.name, type_=c.type) for c in columns})
+    # inline(): no RETURNING of the new key on PostgreSQL; nobody reads it.
+    statement = insert(table).values({c.name: bindparam(c.name, type_=c.type) for c in columns}).inline()
     return Prepared(statement), complete
