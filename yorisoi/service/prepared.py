@@ -105,13 +105,6 @@ class Prepared:
             ) from exc
         return cursor
 
-    def rowcount(self, session: Session, params: Mapping[str, Any]) -> int:
-        """Run a DML statement; the number of rows it matched."""
-        cursor = self.execute(connection(session), params)
-        count: int = cursor.rowcount
-        cursor.close()
-        return count
-
     def rows(self, session: Session, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Run a SELECT; its rows, converted by the column types (e.g. dates on SQLite)."""
         conn = connection(session)
