@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Executable, Insert, column
+from sqlalchemy import Executable, Insert, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from models import CaseNumberCounter
+
+_counter: Table = CaseNumberCounter.__table__  # type: ignore[attr-defined]
 
 
 def next_serial(session: Session, fiscal_year: int) -> int:
@@ -21,8 +23,8 @@ def next_serial(session: Session, fiscal_year: int) -> int:
         insert.values(fiscal_year=fiscal_year, last_serial=1)
         .on_conflict_do_update(
             index_elements=["fiscal_year"],
-            set_={"last_serial": column("last_serial") + 1},
+            set_={"last_serial": _counter.c.last_serial + 1},
         )
-        .returning(column("last_serial"))
+        .returning(_counter.c.last_serial)
     )
     return int(session.execute(statement).scalar_one())
