@@ -25,7 +25,7 @@ class AuditEvent(SQLModel, table=True):
     case_id: int = Field(foreign_key="case.id")
     seq: int
     episode: int
-    action: str = Field(max_length=64, index=True)
+    action: str = Field(max_length=64)
     from_stage: str = Field(max_length=64)
     to_stage: str = Field(max_length=64)
     actor_id: int | None = Field(default=None, foreign_key="staff.id")

@@ -64,7 +64,7 @@ class Case(SQLModel, table=True):
     fiscal_year: int
     serial: int
     person_id: int = Field(foreign_key="person.id", index=True)
-    stage: str = Field(max_length=64, index=True)
+    stage: str = Field(max_length=64)  # indexed with coordinator_id (ix_case_stage_coordinator)
     episode: int = 1
     version: int = Field(default=1, sa_column=_version)
     audit_head: str = Field(default=GENESIS_HASH, max_length=64)

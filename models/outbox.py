@@ -52,8 +52,8 @@ class OutboxMessage(SQLModel, table=True):
     __table_args__ = (sa.Index("ix_outbox_message_status_available_at", "status", "available_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    topic: str = Field(max_length=100, index=True)
-    case_id: int | None = Field(default=None, foreign_key="case.id", index=True)
+    topic: str = Field(max_length=100)
+    case_id: int | None = Field(default=None, foreign_key="case.id")
     recipient: str = Field(max_length=200)
     idempotency_key: str = Field(unique=True, max_length=300)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

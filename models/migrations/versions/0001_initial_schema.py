@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 16:24:42.685855
+Create Date: 2026-11-23 17:15:06.825968
 """
 
 from collections.abc import Sequence
@@ -104,7 +104,6 @@ def upgrade() -> None:
     with op.batch_alter_table('case', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_next_monitoring_on'), ['next_monitoring_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_case_person_id'), ['person_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_case_stage'), ['stage'], unique=False)
         batch_op.create_index('ix_case_stage_coordinator', ['stage', 'coordinator_id'], unique=False)
 
     op.create_table('audit_event',
@@ -125,9 +124,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('case_id', 'seq', name='uq_audit_event_case_seq')
     )
-    with op.batch_alter_table('audit_event', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_audit_event_action'), ['action'], unique=False)
-
     op.create_table('closure',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=False),
@@ -228,9 +224,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('idempotency_key')
     )
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_outbox_message_case_id'), ['case_id'], unique=False)
         batch_op.create_index('ix_outbox_message_status_available_at', ['status', 'available_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_outbox_message_topic'), ['topic'], unique=False)
 
     op.create_table('outreach_activity',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -435,9 +429,7 @@ def downgrade() -> None:
 
     op.drop_table('outreach_activity')
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_outbox_message_topic'))
         batch_op.drop_index('ix_outbox_message_status_available_at')
-        batch_op.drop_index(batch_op.f('ix_outbox_message_case_id'))
 
     op.drop_table('outbox_message')
     with op.batch_alter_table('meeting', schema=None) as batch_op:
@@ -461,13 +453,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_closure_case_id'))
 
     op.drop_table('closure')
-    with op.batch_alter_table('audit_event', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_audit_event_action'))
-
     op.drop_table('audit_event')
     with op.batch_alter_table('case', schema=None) as batch_op:
         batch_op.drop_index('ix_case_stage_coordinator')
-        batch_op.drop_index(batch_op.f('ix_case_stage'))
         batch_op.drop_index(batch_op.f('ix_case_person_id'))
         batch_op.drop_index(batch_op.f('ix_case_next_monitoring_on'))
 
