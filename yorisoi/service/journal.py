@@ -122,11 +122,13 @@ def append_event(
     """Write stage, audit event and outbox message for one action, in the open transaction."""
     seq = head.version + 1
     moment = occurred_at or utcnow()
+    # The event that opens a new episode (reopen) belongs to that episode.
+    episode = (case_updates or {}).get("episode", head.episode)
     digest = event_hash(
         prev_hash=head.audit_head,
         case_id=head.id,
         seq=seq,
-        episode=head.episode,
+        episode=episode,
         action=action,
         from_stage=head.stage,
         to_stage=to_stage,
@@ -154,7 +156,7 @@ def append_event(
         case_id=head.id,
         number=head.number,
         seq=seq,
-        episode=head.episode,
+        episode=episode,
         action=action,
         from_stage=head.stage,
         to_stage=to_stage,
