@@ -79,13 +79,28 @@ def _transaction(session: Session) -> Iterator[None]:
         session.commit()
     except IntegrityError as exc:
         session.rollback()
-        raise VersionConflict(
-            "同時に行われた別の更新と競合しました。やり直してください。",
-            "This change collided with a concurrent one; try again.",
+        if _is_race(exc):
+            raise VersionConflict(
+                "同時に行われた別の更新と競合しました。やり直してください。",
+                "This change collided with a concurrent one; try again.",
+            ) from exc
+        raise InvalidInput(
+            "記録できませんでした: データの整合性の制約に反します（関連する記録が存在しない等）。",
+            f"Not recorded: a database integrity constraint failed ({exc.orig}).",
         ) from exc
     except BaseException:
         session.rollback()
         raise
+
+
+def _is_race(exc: IntegrityError) -> bool:
+    """Only the uniqueness of a case's event sequence can be broken by a concurrent writer."""
+    message = str(exc.orig)
+    return (
+        "uq_audit_event_case_seq" in message
+        or "audit_event.case_id, audit_event.seq" in message
+        or "idempotency_key" in message
+    )
 
 
 def _require_active(actor: Staff) -> None:
