@@ -32,6 +32,7 @@ from models import (
 )
 from models.audit import event_hash
 from models.case import GENESIS_HASH
+from models.keys import key
 from models.outreach import Program
 from models.timestamps import utcnow
 from states import LifecycleMachine, Role
@@ -235,7 +236,7 @@ def open_case(*, session: Session, actor: Staff, machine: LifecycleMachine, **da
             household = Household(address=parsed.person.address, dv_protected=parsed.person.dv_protected)
             session.add(household)
             session.flush()
-            household_id = household.id
+            household_id = key(household)
         elif session.get(Household, household_id) is None:
             raise NotFound(f"世帯 {household_id} は存在しません。", f"No household {household_id}.")
         person = Person(
@@ -335,13 +336,13 @@ def give_consent(
             case_id=case_id,
             given_on=parsed.given_on,
             method=parsed.method,
-            recorded_by=actor.id,
+            recorded_by=key(actor),
             note=parsed.note,
         )
         session.add(consent)
         session.flush()
         session.add_all(
-            ConsentAgency(consent_id=consent.id, agency_id=a) for a in dict.fromkeys(parsed.agency_ids)
+            ConsentAgency(consent_id=key(consent), agency_id=a) for a in dict.fromkeys(parsed.agency_ids)
         )
         event = _record(
             session,
@@ -367,7 +368,7 @@ def log_outreach(
     with _transaction(session):
         load_head(session, case_id)
         activity = OutreachActivity(
-            case_id=case_id, kind=parsed.kind, done_on=parsed.done_on, staff_id=actor.id, note=parsed.note
+            case_id=case_id, kind=parsed.kind, done_on=parsed.done_on, staff_id=key(actor), note=parsed.note
         )
         session.add(activity)
         session.flush()
@@ -407,7 +408,7 @@ def enrol_in_program(
             )
         enrolment = ProgramEnrolment(
             case_id=case_id,
-            provider_id=provider.id,
+            provider_id=key(provider),
             program=provider.program,
             start_on=parsed.start_on,
             end_on=parsed.end_on,
