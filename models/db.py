@@ -2,7 +2,8 @@
 
 On SQLite every transaction starts with BEGIN IMMEDIATE: a writer takes the write lock
 before it reads, so two writers never deadlock upgrading a read lock (they queue on
-busy_timeout instead).
+busy_timeout instead). Reads that write nothing (reports, lists, verification) use
+`read_only(engine)`, whose transactions start with a plain BEGIN and never block writers.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlmodel import Session
 import models  # noqa: F401 - registers every table on SQLModel.metadata
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY = "yorisoi_read_only"
 
 
 def sqlite_url(path: Path) -> str:
@@ -69,12 +71,16 @@ def _sqlite_begin_immediate(connection: Connection) -> None:
     # Straight to the driver: this runs once per transaction, and SQLAlchemy's statement
     # machinery around one fixed statement cost more than the statement. Errors (e.g. the
     # database stayed locked past busy_timeout) are raised as SQLAlchemy's, as before.
+    statement = "BEGIN" if connection.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE"
     try:
-        connection.connection.driver_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+        connection.connection.driver_connection.execute(statement)  # type: ignore[union-attr]
     except sqlite3.Error as exc:
-        raise DBAPIError.instance(
-            "BEGIN IMMEDIATE", (), exc, sqlite3.Error, dialect=connection.dialect
-        ) from exc
+        raise DBAPIError.instance(statement, (), exc, sqlite3.Error, dialect=connection.dialect) from exc
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same engine for reading only: on SQLite its transactions do not take the write lock."""
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 @contextmanager

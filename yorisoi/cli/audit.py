@@ -19,7 +19,7 @@ def verify(ctx: typer.Context) -> None:
 
     cli = state(ctx)
     console = output.console()
-    with session.database() as db:
+    with session.database(read_only=True) as db:
         total = count_cases(db)
         if console.is_terminal and not cli.json and total >= PROGRESS_MIN_CASES:
             from rich.progress import Progress

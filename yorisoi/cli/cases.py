@@ -98,7 +98,7 @@ def list_cases(
         fiscal_year = parse_fiscal_year(fy) if fy else None
     except ValueError as exc:
         raise InvalidInput(str(exc), f"Cannot read the fiscal year {fy!r} (e.g. R7, 2025).") from None
-    with session.database() as db:
+    with session.database(read_only=True) as db:
         rows = query(
             db,
             today=today_tokyo(),
@@ -137,7 +137,7 @@ def show(ctx: typer.Context, number: CaseNumber) -> None:
     from yorisoi.errors import NotFound
 
     cli = state(ctx)
-    with session.database() as db:
+    with session.database(read_only=True) as db:
         case_id = session.case_id(db, number)
         detail = case_detail(db, case_id)
         events = timeline(db, case_id)

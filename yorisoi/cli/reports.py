@@ -138,7 +138,7 @@ def annual(
     settings = get_settings()
     topics = settings.topics()
     targets = load_targets(settings.reports.targets_file)
-    with database() as db:
+    with database(read_only=True) as db:
         desk_id, desk_name = _scope(db, desk)
         report = build_annual(
             db,
@@ -181,7 +181,7 @@ def trend(
     settings = get_settings()
     topics = settings.topics()
     targets = load_targets(settings.reports.targets_file)
-    with database() as db:
+    with database(read_only=True) as db:
         desk_id, desk_name = _scope(db, desk)
         report = build_trend(
             db,
@@ -222,7 +222,7 @@ def audit_report(
 
     cli = state(ctx)
     lifecycle_machine = machine()
-    with database() as db:
+    with database(read_only=True) as db:
         report = build_audit(db, lifecycle_machine, start=start, end=end, today=today_tokyo())
     sheets = audit_sheets(report, lifecycle_machine)
     _write(sheets, audit_json(report), fmt, output, f"yorisoi-audit-{start}-{end}", cli)

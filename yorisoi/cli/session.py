@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from models import Agency, Staff
+from models.db import read_only as read_only_engine
 from models.db import session_scope
 from models.queries import list_providers
 from states import LifecycleMachine
@@ -47,8 +48,11 @@ def shown_url(url: str) -> str:
 
 
 @contextmanager
-def database() -> Iterator[Session]:
-    """A session on the configured database, which `yorisoi init` must have created."""
+def database(*, read_only: bool = False) -> Iterator[Session]:
+    """A session on the configured database, which `yorisoi init` must have created.
+
+    `read_only=True` for commands that only read: on SQLite they then never block writers.
+    """
     settings = get_settings()
     url = settings.database_url()
     path = sqlite_path(url)
@@ -59,7 +63,7 @@ def database() -> Iterator[Session]:
         )
     engine = runtime.engine(settings)
     try:
-        with session_scope(engine) as session:
+        with session_scope(read_only_engine(engine) if read_only else engine) as session:
             yield session
     finally:
         engine.dispose()
