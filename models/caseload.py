@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, false, or_
+from sqlalchemy import exists, false, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -29,6 +29,7 @@ from models import (
 )
 from models.closure import ClosureStatus
 from models.plan import PlanStatus
+from models.queries import is_late
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,10 +147,7 @@ def visible_cases(
     limit: int = 500,
 ) -> list[CaseCard]:
     """Cases within `scope`, in number order (or by due date when `due_by` is given)."""
-    late = or_(
-        col(Case.overdue),
-        and_(col(Case.next_monitoring_on).is_not(None), col(Case.next_monitoring_on) < today),
-    )
+    late = is_late(today)
     query = (
         sa_select(
             col(Case.id),

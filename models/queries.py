@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import ColumnElement, and_, func, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -55,6 +55,14 @@ class CaseRow:
     overdue: bool
 
 
+def is_late(today: dt.date) -> ColumnElement[bool]:
+    """What every list means by 期限超過: flagged by the sweep, or monitoring due before `today`."""
+    return or_(
+        col(Case.overdue),
+        and_(col(Case.next_monitoring_on).is_not(None), col(Case.next_monitoring_on) < today),
+    )
+
+
 def list_cases(
     session: Session,
     *,
@@ -66,10 +74,7 @@ def list_cases(
     limit: int | None = None,
 ) -> list[CaseRow]:
     """Cases in number order; overdue = flagged by the sweep, or monitoring due before `today`."""
-    late = or_(
-        col(Case.overdue),
-        and_(col(Case.next_monitoring_on).is_not(None), col(Case.next_monitoring_on) < today),
-    )
+    late = is_late(today)
     # Plain SQLAlchemy select: SQLModel's typed `select` stops at four columns.
     query = (
         sa_select(
