@@ -49,7 +49,7 @@ from yorisoi.jpdates import fiscal_year, fiscal_year_short
 from yorisoi.service import effects
 from yorisoi.service import inputs as i
 from yorisoi.service.facts import DbCaseFacts
-from yorisoi.service.journal import AppendedEvent, append_event, load_head, write_event_rows
+from yorisoi.service.journal import AppendedEvent, CaseHead, append_event, load_head, write_event_rows
 from yorisoi.service.numbering import next_serial
 
 _ACTION_DATE_FIELDS = ("held_on", "drafted_on", "approved_on", "proposed_on", "decided_on", "withdrawn_on")
@@ -120,6 +120,44 @@ def _require_roles(actor: Staff, roles: frozenset[str], what: str) -> None:
         )
 
 
+def refuse_unless_allowed(machine: LifecycleMachine, head: CaseHead, trigger: str, actor: Staff) -> None:
+    """Refuse an unknown trigger, one the stage does not allow (naming those it does), or one the
+    actor's roles do not allow. `fire` and the side-effect-free preview both ask this."""
+    lifecycle = machine.lifecycle
+    definition = lifecycle.triggers.get(trigger)
+    if definition is None:
+        known = ", ".join(sorted(lifecycle.triggers))
+        raise InvalidInput(
+            f"不明な操作です: {trigger}（使える操作: {known}）",
+            f"Unknown action {trigger!r}; known actions: {known}.",
+        )
+    allowed = machine.triggers_from(head.stage)
+    if trigger not in allowed:
+        stage = lifecycle.stage_label(head.stage)
+        labels = "、".join(lifecycle.triggers[t].ja for t in allowed) or "なし"
+        raise TriggerNotAllowed(
+            f"「{stage}」の段階では「{definition.ja}」はできません。できる操作: {labels}",
+            f"'{trigger}' is not allowed from stage '{head.stage}'; allowed: {', '.join(allowed) or 'none'}.",
+            allowed,
+        )
+    _require_roles(actor, definition.roles, definition.ja)
+
+
+def case_facts(session: Session, head: CaseHead, actor: Staff, parsed: Any) -> DbCaseFacts:
+    """The guards' view of the case, dated by the action's own date if its input has one
+    (else the facts look up today when a guard asks)."""
+    fields = type(parsed).model_fields
+    date_field = next((f for f in _ACTION_DATE_FIELDS if f in fields), None)
+    assert actor.id is not None
+    return DbCaseFacts(
+        session,
+        case_id=head.id,
+        episode=head.episode,
+        actor=Actor(actor.id, frozenset(actor.roles)),
+        today=getattr(parsed, date_field) if date_field else None,
+    )
+
+
 def fire(
     *,
     session: Session,
@@ -133,25 +171,7 @@ def fire(
     """Apply lifecycle `trigger` to a case as `actor`, in one transaction."""
     with _transaction(session):
         head = load_head(session, case_id)
-        lifecycle = machine.lifecycle
-        definition = lifecycle.triggers.get(trigger)
-        if definition is None:
-            known = ", ".join(sorted(lifecycle.triggers))
-            raise InvalidInput(
-                f"不明な操作です: {trigger}（使える操作: {known}）",
-                f"Unknown action {trigger!r}; known actions: {known}.",
-            )
-        allowed = machine.triggers_from(head.stage)
-        if trigger not in allowed:
-            stage = lifecycle.stage_label(head.stage)
-            labels = "、".join(lifecycle.triggers[t].ja for t in allowed) or "なし"
-            raise TriggerNotAllowed(
-                f"「{stage}」の段階では「{definition.ja}」はできません。できる操作: {labels}",
-                f"'{trigger}' is not allowed from stage '{head.stage}'; allowed: "
-                f"{', '.join(allowed) or 'none'}.",
-                allowed,
-            )
-        _require_roles(actor, definition.roles, definition.ja)
+        refuse_unless_allowed(machine, head, trigger, actor)
         if expected_version is not None and expected_version != head.version:
             raise VersionConflict(
                 f"ケース {head.number} は表示後に更新されています（版 {expected_version} → "
@@ -160,25 +180,14 @@ def fire(
                 f"(now {head.version}); reload it.",
             )
         parsed = i.parse_input(i.TRIGGER_INPUTS.get(trigger, i.NoteInput), data, trigger)
-        # The action's own date if its input has one; else the facts look up today when asked.
-        fields = type(parsed).model_fields
-        date_field = next((f for f in _ACTION_DATE_FIELDS if f in fields), None)
-        today = getattr(parsed, date_field) if date_field else None
-        assert actor.id is not None
-        facts = DbCaseFacts(
-            session,
-            case_id=head.id,
-            episode=head.episode,
-            actor=Actor(actor.id, frozenset(actor.roles)),
-            today=today,
-        )
+        facts = case_facts(session, head, actor, parsed)
         outcome = machine.attempt(
             head.stage, trigger, facts, effects.guard_data(trigger, session, head, parsed)
         )
         if not outcome.accepted:
             raise GuardFailed(outcome.refusals)
         effect = effects.apply(
-            trigger, effects.Action(session, head, actor, parsed, lifecycle, outcome.stage)
+            trigger, effects.Action(session, head, actor, parsed, machine.lifecycle, outcome.stage)
         )
         event = append_event(
             session,

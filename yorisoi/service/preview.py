@@ -21,13 +21,11 @@ from sqlmodel import Session
 from models import Staff
 from models.caseload import meetings_of_kind
 from states import LifecycleMachine, MeetingKind, Refusal
-from states.guards import GUARDS, Actor
-from yorisoi.errors import InvalidInput, PermissionDenied, TriggerNotAllowed
-from yorisoi.jpdates import today_tokyo
+from states.guards import GUARDS
+from yorisoi.errors import PermissionDenied
 from yorisoi.service import effects
 from yorisoi.service import inputs as i
-from yorisoi.service.cases import _ACTION_DATE_FIELDS, _require_roles
-from yorisoi.service.facts import DbCaseFacts
+from yorisoi.service.cases import case_facts, refuse_unless_allowed
 from yorisoi.service.journal import CaseHead, load_head
 
 # Guards about the form's own input, not the case: the form enforces them when submitted.
@@ -54,46 +52,10 @@ class ActionOption:
     reasons: tuple[Refusal, ...]
 
 
-def _definition_checks(machine: LifecycleMachine, head: CaseHead, trigger: str, actor: Staff) -> None:
-    """What `cases.fire` checks before the input: known trigger, allowed here, the roles."""
-    lifecycle = machine.lifecycle
-    definition = lifecycle.triggers.get(trigger)
-    if definition is None:
-        known = ", ".join(sorted(lifecycle.triggers))
-        raise InvalidInput(
-            f"不明な操作です: {trigger}（使える操作: {known}）",
-            f"Unknown action {trigger!r}; known actions: {known}.",
-        )
-    allowed = machine.triggers_from(head.stage)
-    if trigger not in allowed:
-        labels = "、".join(lifecycle.triggers[t].ja for t in allowed) or "なし"
-        raise TriggerNotAllowed(
-            f"「{lifecycle.stage_label(head.stage)}」の段階では「{definition.ja}」はできません。"
-            f"できる操作: {labels}",
-            f"'{trigger}' is not allowed from stage '{head.stage}'; allowed: {', '.join(allowed) or 'none'}.",
-            allowed,
-        )
-    _require_roles(actor, definition.roles, definition.ja)
-
-
-def _facts(session: Session, head: CaseHead, actor: Staff, parsed: Any) -> DbCaseFacts:
-    """The guards' view of the case, dated like `cases.fire` dates it (the action's own date)."""
-    date_field = next((f for f in _ACTION_DATE_FIELDS if f in type(parsed).model_fields), None)
-    today = getattr(parsed, date_field, None) if date_field else None
-    assert actor.id is not None
-    return DbCaseFacts(
-        session,
-        case_id=head.id,
-        episode=head.episode,
-        actor=Actor(actor.id, frozenset(actor.roles)),
-        today=today or today_tokyo(),
-    )
-
-
 def _attempt(
     session: Session, machine: LifecycleMachine, head: CaseHead, trigger: str, actor: Staff, parsed: Any
 ) -> Preview:
-    facts = _facts(session, head, actor, parsed)
+    facts = case_facts(session, head, actor, parsed)
     outcome = machine.attempt(head.stage, trigger, facts, effects.guard_data(trigger, session, head, parsed))
     return Preview(trigger, outcome.accepted, outcome.stage, outcome.refusals)
 
@@ -110,7 +72,7 @@ def preview(
     """What `cases.fire` would answer for this action, without writing anything."""
     try:
         head = load_head(session, case_id)
-        _definition_checks(machine, head, trigger, actor)
+        refuse_unless_allowed(machine, head, trigger, actor)
         parsed = i.parse_input(i.TRIGGER_INPUTS.get(trigger, i.NoteInput), data, trigger)
         return _attempt(session, machine, head, trigger, actor, parsed)
     finally:
@@ -123,7 +85,7 @@ def check_trigger(
     """Refuse, as `cases.fire` would and in its order, an action unknown, not allowed from the
     case's stage, or not the actor's to take, before its input is even read."""
     try:
-        _definition_checks(machine, load_head(session, case_id), trigger, actor)
+        refuse_unless_allowed(machine, load_head(session, case_id), trigger, actor)
     finally:
         session.rollback()
 
@@ -145,7 +107,7 @@ def _case_refusals(
     guards are left out: the form checks those.
     """
     probe = _probe(session, head, trigger)
-    facts = _facts(session, head, actor, probe)
+    facts = case_facts(session, head, actor, probe)
     data = effects.guard_data(trigger, session, head, probe)
     refusals: list[Refusal] = []
     for transition in machine.lifecycle.transitions:
@@ -173,7 +135,7 @@ def available_actions(
         for trigger in machine.triggers_from(head.stage):
             definition = lifecycle.triggers[trigger]
             try:
-                _definition_checks(machine, head, trigger, actor)
+                refuse_unless_allowed(machine, head, trigger, actor)
             except PermissionDenied as refusal:
                 reason = Refusal("roles", refusal.ja, refusal.en)
                 options.append(ActionOption(trigger, definition.ja, definition.en, False, None, (reason,)))
