@@ -14,8 +14,8 @@ busy_timeout, wal_autocheckpoint) and BEGIN IMMEDIATE transactions:
   call does everything the service does — load the case head, the trigger/stage/permission/version
   checks, input validation, guards, effects, the stage/version/audit-head UPDATE with the
   optimistic version check, the hash-chained audit event, the outbox message — and commits once.
-  One `Session(engine, expire_on_commit=False)` serves the whole round, as in a worker; the
-  actor is a `Staff` row loaded once.
+  One session from `models.db.session_scope` (the product's own: one connection for the
+  session's life) serves the whole round, as in a worker; the actor is a `Staff` row loaded once.
 * raw sqlite3: the same writes per transition in one transaction each, by hand: BEGIN IMMEDIATE,
   read the case's stage/version/episode/head, UPDATE case (stage, version, audit_head,
   updated_at) WHERE id AND version, INSERT audit_event (hash from `models.audit.event_hash`),
@@ -65,7 +65,7 @@ from sqlmodel import Session, SQLModel
 
 from models import AuditEvent, Case, OutboxMessage, Staff
 from models.audit import event_hash
-from models.db import SQLITE_BUSY_TIMEOUT_MS, SQLITE_PRAGMAS, create_db_engine, sqlite_url
+from models.db import SQLITE_BUSY_TIMEOUT_MS, SQLITE_PRAGMAS, create_db_engine, session_scope, sqlite_url
 from states import LifecycleMachine, default_machine
 from yorisoi.service import cases, directory
 from yorisoi.service.audit import verify_chains
@@ -138,7 +138,7 @@ def _yorisoi_round(
     engine: Engine, machine: LifecycleMachine, actor_id: int, case_ids: list[int], trigger: str, **data: Any
 ) -> Timing:
     """Fire `trigger` on every case through the service."""
-    with Session(engine, expire_on_commit=False) as session:
+    with session_scope(engine) as session:
         actor = session.get(Staff, actor_id)
         assert actor is not None
         fire = cases.fire

@@ -35,6 +35,10 @@ class AuditEvent(SQLModel, table=True):
     hash: str = Field(max_length=64)
 
 
+# One encoder for every hash: json.dumps with options builds a new one per call.
+_CANONICAL_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
 def canonical_time(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
@@ -53,10 +57,7 @@ def event_hash(
     payload: dict[str, Any],
 ) -> str:
     """SHA-256 over the previous hash and a canonical JSON of the event's content."""
-    body = json.dumps(
-        [case_id, seq, episode, action, from_stage, to_stage, actor_id, canonical_time(occurred_at), payload],
-        ensure_ascii=False,
-        sort_keys=True,
-        separators=(",", ":"),
+    body = _CANONICAL_JSON.encode(
+        [case_id, seq, episode, action, from_stage, to_stage, actor_id, canonical_time(occurred_at), payload]
     )
     return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()

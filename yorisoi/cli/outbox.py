@@ -145,8 +145,7 @@ def dispatch(
     ] = None,
 ) -> None:
     """送信時刻を迎えたリマインダーを今すぐ送る / deliver due reminders now."""
-    from sqlalchemy import Engine
-
+    from models.db import engine_of
     from yorisoi.cli import output
     from yorisoi.cli.session import database
     from yorisoi.dispatch import dispatch_outbox, notifier_for
@@ -157,9 +156,9 @@ def dispatch(
     for warning in notifier.warnings:
         output.console(stderr=True).print(f"注意 / warning: {warning}", markup=False, highlight=False)
     with database() as session:
-        engine = session.get_bind()
-        assert isinstance(engine, Engine)
-        report = dispatch_outbox(engine, notifier, now=_moment(now), settings=settings, limit=limit)
+        report = dispatch_outbox(
+            engine_of(session), notifier, now=_moment(now), settings=settings, limit=limit
+        )
     cli = state(ctx)
     if cli.json:
         output.emit_json({**_report_dict(report), "delivered_via": notifier.source})

@@ -60,6 +60,7 @@ def sweep(
     are skipped, as the flows skip them. `yorisoi outbox dispatch`
     (or `yorisoi serve`) then sends the reminders.
     """
+    from models.db import engine_of
     from yorisoi import runtime
     from yorisoi.cli import output
     from yorisoi.cli.session import database
@@ -79,7 +80,7 @@ def sweep(
     day = on or today_tokyo()
     with database() as session:  # checks the database exists; the sweep opens its own sessions
         result = run_day(
-            session.get_bind(),  # type: ignore[arg-type]
+            engine_of(session),
             settings,
             runtime.machine(settings).lifecycle,
             on=day,

@@ -12,9 +12,11 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import pendulum
+from pydantic import BaseModel
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -143,11 +145,16 @@ def refuse_unless_allowed(machine: LifecycleMachine, head: CaseHead, trigger: st
     _require_roles(actor, definition.roles, definition.ja)
 
 
-def case_facts(session: Session, head: CaseHead, actor: Staff, parsed: Any) -> DbCaseFacts:
+@cache
+def _date_field(input_type: type[BaseModel]) -> str | None:
+    """The field that dates an action of this input type, if it has one."""
+    return next((f for f in _ACTION_DATE_FIELDS if f in input_type.model_fields), None)
+
+
+def case_facts(session: Session, head: CaseHead, actor: Staff, parsed: BaseModel) -> DbCaseFacts:
     """The guards' view of the case, dated by the action's own date if its input has one
     (else the facts look up today when a guard asks)."""
-    fields = type(parsed).model_fields
-    date_field = next((f for f in _ACTION_DATE_FIELDS if f in fields), None)
+    date_field = _date_field(type(parsed))
     assert actor.id is not None
     return DbCaseFacts(
         session,

@@ -10,10 +10,11 @@ simply changes the stage.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
@@ -161,8 +162,28 @@ def _plan_guard_data(session: Session, head: CaseHead, data: i.PlanInput) -> dic
     return {"agencies": list(refs.values())}
 
 
-def _as_dict(session: Session, head: CaseHead, data: Any) -> dict[str, Any]:
-    return dict(data)
+class _InputView(Mapping[str, Any]):
+    """The validated input as the guards' mapping, read field by field only if a guard asks."""
+
+    __slots__ = ("_input",)
+
+    def __init__(self, parsed: BaseModel) -> None:
+        self._input = parsed
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in type(self._input).model_fields:
+            raise KeyError(name)
+        return getattr(self._input, name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(type(self._input).model_fields)
+
+    def __len__(self) -> int:
+        return len(type(self._input).model_fields)
+
+
+def _as_mapping(session: Session, head: CaseHead, data: Any) -> Mapping[str, Any]:
+    return _InputView(data)
 
 
 # --- effects -----------------------------------------------------------------------------
@@ -439,7 +460,7 @@ def _nothing(action: Action) -> Effect:
     return Effect({"note": action.data.note} if getattr(action.data, "note", "") else {})
 
 
-GuardDataBuilder = Callable[[Session, CaseHead, Any], dict[str, Any]]
+GuardDataBuilder = Callable[[Session, CaseHead, Any], Mapping[str, Any]]
 
 GUARD_DATA: dict[str, GuardDataBuilder] = {
     "hold_support_meeting": _meeting_guard_data,
@@ -463,8 +484,8 @@ APPLY: dict[str, Callable[[Action], Effect]] = {
 }
 
 
-def guard_data(trigger: str, session: Session, head: CaseHead, data: Any) -> dict[str, Any]:
-    return GUARD_DATA.get(trigger, _as_dict)(session, head, data)
+def guard_data(trigger: str, session: Session, head: CaseHead, data: Any) -> Mapping[str, Any]:
+    return GUARD_DATA.get(trigger, _as_mapping)(session, head, data)
 
 
 def apply(trigger: str, action: Action) -> Effect:

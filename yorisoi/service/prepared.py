@@ -33,7 +33,7 @@ class _Compiled:
     sql: str
     names: tuple[str, ...]
     constants: dict[str, Any]  # parameters the statement itself fixes, e.g. LIMIT 1
-    bind: tuple[Processor | None, ...]
+    bind: tuple[tuple[int, Processor], ...]  # (position, converter) of the parameters that convert
     result: tuple[Processor | None, ...]
     positional: bool
 
@@ -64,7 +64,8 @@ class Prepared:
         binds = {name: bind for bind, name in compiled.bind_names.items()}
         names = tuple(compiled.positiontup or () if compiled.positional else binds)
         constants = {name: binds[name].value for name in names if not binds[name].required}
-        bind = tuple(binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names)
+        converters = (binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names)
+        bind = tuple((index, process) for index, process in enumerate(converters) if process is not None)
         result: tuple[Processor | None, ...] = ()
         if isinstance(self.statement, Select):
             result = tuple(
@@ -84,14 +85,13 @@ class Prepared:
     def _run(self, connection: Connection, compiled: _Compiled, params: Mapping[str, Any]) -> Any:
         if compiled.constants:
             params = {**compiled.constants, **params}
-        values = [
-            params[name] if process is None else process(params[name])
-            for name, process in zip(compiled.names, compiled.bind, strict=True)
-        ]
+        values = [params[name] for name in compiled.names]
+        for index, process in compiled.bind:
+            values[index] = process(values[index])
         arguments: Sequence[Any] | dict[str, Any] = (
             values if compiled.positional else dict(zip(compiled.names, values, strict=True))
         )
-        cursor = connection.connection.cursor()
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(compiled.sql, arguments)
         except connection.dialect.loaded_dbapi.Error as exc:
