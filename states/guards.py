@@ -76,6 +76,7 @@ class MeetingFacts:
 class ClosureFacts:
     id: int
     proposed_by: int
+    proposed_on: dt.date
 
 
 class CaseFacts(Protocol):
@@ -161,6 +162,12 @@ def consent_covers_attendees(facts: CaseFacts, data: Mapping[str, Any]) -> Refus
     if consent is None:
         return _no_consent("consent_covers_attendees")
     attendees: list[Attendee] = list(data.get("attendees", []))
+    if not attendees:  # else the scope check would pass with nobody to check
+        return Refusal(
+            "consent_covers_attendees",
+            "重層的支援会議の出席者が登録されていません。",
+            "A multi-layered support meeting needs at least one attendee.",
+        )
     missing = _uncovered(consent, (a.agency for a in attendees if a.agency is not None))
     return _scope_refusal("consent_covers_attendees", missing) if missing else None
 
@@ -309,6 +316,17 @@ def approver_is_not_closure_proposer(facts: CaseFacts, data: Mapping[str, Any]) 
     )
 
 
+def closure_decided_after_proposal(facts: CaseFacts, data: Mapping[str, Any]) -> Refusal | None:
+    closure = facts.pending_closure()
+    if closure is None or facts.today >= closure.proposed_on:
+        return None
+    return Refusal(
+        "closure_decided_after_proposal",
+        f"決定日（{facts.today}）が終結の提案日（{closure.proposed_on}）より前です。",
+        f"The decision date ({facts.today}) is before the closure was proposed ({closure.proposed_on}).",
+    )
+
+
 GUARDS: dict[str, Guard] = {
     guard.__name__: guard
     for guard in (
@@ -325,5 +343,6 @@ GUARDS: dict[str, Guard] = {
         closure_reason_complete,
         closure_pending,
         approver_is_not_closure_proposer,
+        closure_decided_after_proposal,
     )
 }

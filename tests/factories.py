@@ -164,8 +164,16 @@ def plan_data(world: World, *, on: dt.date | None = None) -> dict[str, Any]:
     }
 
 
-def to_monitoring(session: Session, world: World, machine: LifecycleMachine, case_id: int) -> int:
-    """Walk a case to 支援・モニタリング with an approved plan; returns the meeting id."""
+def to_monitoring(
+    session: Session,
+    world: World,
+    machine: LifecycleMachine,
+    case_id: int,
+    *,
+    approved_on: dt.date = dt.date(2025, 6, 25),
+) -> int:
+    """Walk a case to 支援・モニタリング with a plan approved on `approved_on` (the meeting and the
+    draft are dated 2025-06-20); returns the meeting id."""
     meeting_id = to_multilayer_meeting(session, world, machine, case_id)
     fire(session, machine, case_id, "draft_plan", world.coordinator, **plan_data(world))
     fire(
@@ -175,6 +183,6 @@ def to_monitoring(session: Session, world: World, machine: LifecycleMachine, cas
         "approve_plan",
         world.supervisor,
         meeting_id=meeting_id,
-        approved_on=dt.date(2025, 6, 25),
+        approved_on=approved_on,
     )
     return meeting_id

@@ -51,6 +51,7 @@ GUARDS_JA: dict[str, str] = {
     "closure_reason_complete": "終結理由と支援の評価が記載されていること",
     "closure_pending": "終結の提案があること",
     "approver_is_not_closure_proposer": "承認者が終結の提案者でないこと（二者確認）",
+    "closure_decided_after_proposal": "決定日が終結の提案日以降であること",
 }
 
 REFERRERS = REFERRER_LABELS_JA

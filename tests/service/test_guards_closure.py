@@ -257,3 +257,21 @@ def test_closed_case_allows_only_reopen(session: Session, world: World, machine:
     assert error.allowed == ("reopen",)
     assert "'start_assessment' is not allowed from stage 'closed'; allowed: reopen." == error.en
     assert "終結" in error.ja and "再開" in error.ja
+
+
+@pytest.mark.parametrize("trigger", ["approve_closure", "reject_closure"])
+def test_closure_decision_dated_before_the_proposal_is_refused(
+    session: Session, world: World, machine: LifecycleMachine, trigger: str
+) -> None:
+    case_id = case_at(session, world, machine, Stage.ASSESSMENT)
+    _propose(session, world, machine, case_id)  # proposed on 2025-09-01
+    day_before = dt.date(2025, 8, 31)
+    error = assert_refused(
+        session,
+        GuardFailed,
+        lambda: fire(session, machine, case_id, trigger, world.supervisor, decided_on=day_before),
+    )
+    assert [r.guard for r in error.refusals] == ["closure_decided_after_proposal"]
+    assert "提案日（2025-09-01）より前" in error.ja
+    decided = fire(session, machine, case_id, trigger, world.supervisor, decided_on=dt.date(2025, 9, 1))
+    assert decided.action == trigger

@@ -99,9 +99,19 @@ def test_every_action_writes_one_audit_event_and_one_outbox_message(
         ("approve_plan", approve(dt.date(2025, 8, 3))),
         ("withdraw_consent", run("withdraw_consent", withdrawn_on=dt.date(2025, 8, 10))),
         ("give_consent", consent(dt.date(2025, 8, 20))),
-        ("propose_closure", run("propose_closure", reason="goals_met", evaluation="安定した")),
+        (
+            "propose_closure",
+            run(
+                "propose_closure", reason="goals_met", evaluation="安定した", proposed_on=dt.date(2025, 9, 20)
+            ),
+        ),
         ("reject_closure", run("reject_closure", "supervisor", note="もう少し様子を見る")),
-        ("propose_closure", run("propose_closure", reason="goals_met", evaluation="安定した")),
+        (
+            "propose_closure",
+            run(
+                "propose_closure", reason="goals_met", evaluation="安定した", proposed_on=dt.date(2025, 9, 25)
+            ),
+        ),
         ("approve_closure", run("approve_closure", "supervisor", decided_on=dt.date(2025, 9, 30))),
         (
             "add_contact",

@@ -23,7 +23,7 @@ from tests.factories import (
 )
 from tests.service.refusals import assert_refused
 from tests.service.walks import hold_support_meeting
-from yorisoi.errors import GuardFailed, PermissionDenied, TriggerNotAllowed
+from yorisoi.errors import GuardFailed, InvalidInput, PermissionDenied, TriggerNotAllowed
 from yorisoi.service.cases import Fired
 
 APPROVAL_DAY = dt.date(2025, 6, 25)
@@ -351,3 +351,17 @@ def test_revise_plan_approved_again_supersedes_old_version(
     assert _stage(session, case_id) == Stage.MONITORING
     case = session.get(Case, case_id)
     assert case is not None and case.next_monitoring_on == dt.date(2025, 9, 5) + dt.timedelta(days=60)
+
+
+def test_monitoring_dated_before_the_plan_approval_is_refused(
+    session: Session, world: World, machine: LifecycleMachine
+) -> None:
+    case_id = open_case(session, world, machine).case_id
+    to_monitoring(session, world, machine, case_id)  # plan approved on 2025-06-25
+
+    def record(on: dt.date) -> None:
+        fire(session, machine, case_id, "record_monitoring", world.coordinator, summary="面談", held_on=on)
+
+    error = assert_refused(session, InvalidInput, lambda: record(dt.date(2025, 6, 24)))
+    assert "承認日（2025-06-25）より前" in error.ja and "before plan version 1 was approved" in error.en
+    record(dt.date(2025, 6, 25))  # the day of the approval itself is fine

@@ -95,10 +95,11 @@ REFUSING: dict[str, tuple[FakeFacts, dict[str, Any]]] = {
     "plan_drafted": (FakeFacts(), {}),
     "approver_is_not_plan_author": (FakeFacts(actor=AUTHOR, plan=plan()), {}),
     "plan_decided_at_meeting": (FakeFacts(plan=plan()), {}),
-    "no_pending_closure": (FakeFacts(closure=ClosureFacts(3, 8)), {}),
+    "no_pending_closure": (FakeFacts(closure=ClosureFacts(3, 8, JUNE_10)), {}),
     "closure_reason_complete": (FakeFacts(), {"reason": "bored", "evaluation": "x"}),
     "closure_pending": (FakeFacts(), {}),
-    "approver_is_not_closure_proposer": (FakeFacts(closure=ClosureFacts(3, SUPERVISOR.id)), {}),
+    "approver_is_not_closure_proposer": (FakeFacts(closure=ClosureFacts(3, SUPERVISOR.id, JUNE_10)), {}),
+    "closure_decided_after_proposal": (FakeFacts(today=JUNE_10, closure=ClosureFacts(3, 8, JUNE_20)), {}),
 }
 
 
@@ -155,6 +156,11 @@ def test_consent_covers_attendees_passes_with_covering_consent() -> None:
     facts = FakeFacts(consent=consent(ELDERLY, POVERTY))
     data = {"held_on": JUNE_20, "attendees": at(ELDERLY, POVERTY, None)}  # municipal staff need no scope
     assert check("consent_covers_attendees", facts, data) is None
+
+
+def test_consent_covers_attendees_refuses_a_meeting_nobody_attended() -> None:
+    refusal = refused("consent_covers_attendees", FakeFacts(consent=consent(ELDERLY)), {"held_on": JUNE_20})
+    assert "出席者が登録されていません" in refusal.ja
 
 
 def test_consent_covers_attendees_refuses_without_consent() -> None:
@@ -304,9 +310,18 @@ def test_closure_reason_complete_refuses(data: dict[str, str], en: str) -> None:
 
 
 def test_closure_pending_passes_with_a_proposal() -> None:
-    assert check("closure_pending", FakeFacts(closure=ClosureFacts(3, AUTHOR.id))) is None
+    assert check("closure_pending", FakeFacts(closure=ClosureFacts(3, AUTHOR.id, JUNE_10))) is None
 
 
 def test_approver_is_not_closure_proposer_passes_for_another_supervisor() -> None:
-    assert check("approver_is_not_closure_proposer", FakeFacts(closure=ClosureFacts(3, AUTHOR.id))) is None
+    assert (
+        check("approver_is_not_closure_proposer", FakeFacts(closure=ClosureFacts(3, AUTHOR.id, JUNE_10)))
+        is None
+    )
     assert check("approver_is_not_closure_proposer", FakeFacts()) is None
+
+
+def test_closure_decided_after_proposal_allows_the_same_day_and_later() -> None:
+    proposed = ClosureFacts(3, AUTHOR.id, JUNE_10)
+    assert check("closure_decided_after_proposal", FakeFacts(today=JUNE_10, closure=proposed)) is None
+    assert check("closure_decided_after_proposal", FakeFacts(today=JUNE_20, closure=proposed)) is None

@@ -17,16 +17,18 @@ from yorisoi.sweeps import DayResult, run_day
 
 
 def monitoring_case(session: Session, world: World, machine: LifecycleMachine, next_on: dt.date) -> int:
-    """A case in 支援・モニタリング whose next monitoring date is `next_on`."""
+    """A case in 支援・モニタリング whose next monitoring date is `next_on` (after 2025-06-21)."""
+    approved_on = max(dt.date(2025, 6, 20), min(dt.date(2025, 6, 25), next_on - dt.timedelta(days=2)))
+    held_on = max(approved_on, min(dt.date(2025, 6, 30), next_on - dt.timedelta(days=1)))
     case_id = factories.open_case(session, world, machine).case_id
-    factories.to_monitoring(session, world, machine, case_id)
+    factories.to_monitoring(session, world, machine, case_id, approved_on=approved_on)
     factories.fire(
         session,
         machine,
         case_id,
         "record_monitoring",
         world.coordinator,
-        held_on=min(dt.date(2025, 6, 30), next_on - dt.timedelta(days=1)),
+        held_on=held_on,
         summary="定期モニタリング",
         next_on=next_on,
     )

@@ -28,7 +28,7 @@ def test_crashed_and_repeated_sweep_delivers_each_reminder_once(
     tmp_path: Path,
 ) -> None:
     cases = [monitoring_case(session, world, machine, dt.date(2025, 7, 3)) for _ in range(3)]
-    cases += [monitoring_case(session, world, machine, dt.date(2025, 6, 20)) for _ in range(2)]  # overdue
+    cases += [monitoring_case(session, world, machine, dt.date(2025, 6, 23)) for _ in range(2)]  # overdue
     config_file = tmp_path / "apprise.yaml"
     config_file.write_text(
         apprise_yaml(receiver, {"tanaka": ["coordinator"], "sato": ["supervisor"], "suzuki": ["supervisor"]}),
@@ -45,7 +45,7 @@ def test_crashed_and_repeated_sweep_delivers_each_reminder_once(
     sweep(engine, machine, TUESDAY_9.date(), config=config, now=TUESDAY_9)
     sweep(engine, machine, TUESDAY_9.date(), config=config, now=TUESDAY_9)
     queued = reminders(session)
-    # 3 due + 2 overdue reminders to tanaka; the overdue cases are 7 business days late: escalated.
+    # 3 due + 2 overdue reminders to tanaka; the overdue cases are 6 business days late: escalated.
     assert sorted((r.topic, r.recipient) for r in queued) == sorted(
         [("reminder.monitoring_due", "staff:tanaka")] * 3
         + [("reminder.monitoring_overdue", "staff:tanaka")] * 2

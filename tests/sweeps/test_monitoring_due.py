@@ -158,7 +158,7 @@ def test_inactive_coordinator_reminders_go_to_supervisors(
 def test_rerun_enqueues_nothing_new(
     engine: Engine, session: Session, world: World, machine: LifecycleMachine
 ) -> None:
-    for day in (dt.date(2025, 6, 20), dt.date(2025, 7, 2), dt.date(2025, 7, 4)):
+    for day in (dt.date(2025, 6, 23), dt.date(2025, 7, 2), dt.date(2025, 7, 4)):
         monitoring_case(session, world, machine, day)
 
     first = sweep(engine, machine, dt.date(2025, 7, 1))
@@ -198,7 +198,7 @@ def test_sweep_killed_after_first_batch_then_rerun_queues_the_rest_once(
 def test_dry_run_writes_nothing_and_reports_what_is_new(
     engine: Engine, session: Session, world: World, machine: LifecycleMachine
 ) -> None:
-    case_id = monitoring_case(session, world, machine, dt.date(2025, 6, 20))
+    case_id = monitoring_case(session, world, machine, dt.date(2025, 6, 23))
 
     dry = sweep(engine, machine, dt.date(2025, 7, 9), dry_run=True)
 

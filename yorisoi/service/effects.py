@@ -321,6 +321,13 @@ def _record_monitoring(action: Action) -> Effect:
     plan = _current_plan(session, head, PlanStatus.APPROVED)
     if plan is None:
         raise InvalidInput("承認済みの支援プランがありません。", "There is no approved plan.")
+    if plan.approved_on is not None and data.held_on < plan.approved_on:
+        raise InvalidInput(
+            f"モニタリング実施日（{data.held_on}）が支援プラン第{plan.version}版の承認日"
+            f"（{plan.approved_on}）より前です。",
+            f"The monitoring date ({data.held_on}) is before plan version {plan.version} "
+            f"was approved ({plan.approved_on}).",
+        )
     next_on = data.next_on or data.held_on + dt.timedelta(days=plan.monitoring_interval_days)
     if next_on <= data.held_on:
         raise InvalidInput(

@@ -141,7 +141,7 @@ _MEETING = Prepared(
     )
 )
 _PENDING_CLOSURE = Prepared(
-    select(_closure.c.id, _closure.c.proposed_by)
+    select(_closure.c.id, _closure.c.proposed_by, _closure.c.proposed_on)
     .where(
         _closure.c.case_id == _param(_closure, "case_id"),
         _closure.c.episode == _param(_closure, "episode"),
