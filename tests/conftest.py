@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel
 
-from models.db import create_db_engine
+from models.db import create_db_engine, session_scope
 from states import LifecycleMachine, default_machine
 from tests.factories import World, build_world
 
@@ -120,7 +120,7 @@ def engine_fixture(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[E
 
 @pytest.fixture(name="session")
 def session_fixture(engine: Engine) -> Iterator[Session]:
-    with Session(engine, expire_on_commit=False) as session:
+    with session_scope(engine) as session:  # the product's own kind of session
         yield session
 
 
