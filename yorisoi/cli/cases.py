@@ -5,7 +5,18 @@ from typing import Annotated
 
 import typer
 
-from yorisoi.cli.common import CaseNumber, Desk, Method, Note, OnDate, Referrer, Topics, parse_date, state
+from yorisoi.cli.common import (
+    CaseNumber,
+    Desk,
+    ExpectVersion,
+    Method,
+    Note,
+    OnDate,
+    Referrer,
+    Topics,
+    parse_date,
+    state,
+)
 
 app = typer.Typer(help="ケース: 受付・一覧・詳細・相談・アセスメント・再開 / cases", no_args_is_help=True)
 
@@ -177,13 +188,15 @@ def add_contact(
 
 
 @app.command("assess")
-def assess(ctx: typer.Context, number: CaseNumber, note: Note = "") -> None:
+def assess(
+    ctx: typer.Context, number: CaseNumber, note: Note = "", expect_version: ExpectVersion = None
+) -> None:
     """アセスメントを開始する / start the assessment."""
     from yorisoi.cli import output, session
 
     cli = state(ctx)
     with session.database() as db:
-        fired = session.fire(db, cli, number, "start_assessment", note=note)
+        fired = session.fire(db, cli, number, "start_assessment", expected_version=expect_version, note=note)
     output.fired(cli, fired)
 
 
@@ -197,6 +210,7 @@ def reopen(
     desk: Annotated[str | None, typer.Option(help="受付窓口の名前 / desk")] = None,
     on: OnDate = None,
     note: Note = "",
+    expect_version: ExpectVersion = None,
 ) -> None:
     """終結したケースを新しい相談で再開する（新しいエピソード） / reopen a closed case."""
     from yorisoi.cli import output, session
@@ -207,5 +221,5 @@ def reopen(
         data = session.contact(
             db, desk=desk, referrer=referrer, method=method, topics=topic, on=on, note=note
         )
-        fired = session.fire(db, cli, number, "reopen", contact=data)
+        fired = session.fire(db, cli, number, "reopen", expected_version=expect_version, contact=data)
     output.fired(cli, fired)

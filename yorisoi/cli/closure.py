@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 import typer
 
-from yorisoi.cli.common import CaseNumber, OnDate, state
+from yorisoi.cli.common import CaseNumber, ExpectVersion, OnDate, state
 
 app = typer.Typer(help="終結の提案・承認・差戻し / closure", no_args_is_help=True)
 
@@ -31,6 +31,7 @@ def propose(
         str, typer.Option(metavar="TEXT", help="理由の記載（other のとき必須） / reason text")
     ] = "",
     on: OnDate = None,
+    expect_version: ExpectVersion = None,
 ) -> None:
     """終結を提案する（承認は提案者以外のスーパーバイザー） / propose closing the case."""
     from yorisoi import labels
@@ -45,11 +46,13 @@ def propose(
     if on is not None:
         data["proposed_on"] = on
     with session.database() as db:
-        fired = session.fire(db, cli, number, "propose_closure", **data)
+        fired = session.fire(db, cli, number, "propose_closure", expected_version=expect_version, **data)
     output.fired(cli, fired, note="終結の承認を待っています。")
 
 
-def _decide(ctx: typer.Context, number: str, trigger: str, on: Any, note: str) -> None:
+def _decide(
+    ctx: typer.Context, number: str, trigger: str, on: Any, note: str, expect_version: int | None
+) -> None:
     from yorisoi.cli import output, session
 
     cli = state(ctx)
@@ -57,17 +60,29 @@ def _decide(ctx: typer.Context, number: str, trigger: str, on: Any, note: str) -
     if on is not None:
         data["decided_on"] = on
     with session.database() as db:
-        fired = session.fire(db, cli, number, trigger, **data)
+        fired = session.fire(db, cli, number, trigger, expected_version=expect_version, **data)
     output.fired(cli, fired)
 
 
 @app.command("approve")
-def approve(ctx: typer.Context, number: CaseNumber, on: OnDate = None, note: DecisionNote = "") -> None:
+def approve(
+    ctx: typer.Context,
+    number: CaseNumber,
+    on: OnDate = None,
+    note: DecisionNote = "",
+    expect_version: ExpectVersion = None,
+) -> None:
     """終結を承認する（スーパーバイザー、提案者以外） / approve the closure."""
-    _decide(ctx, number, "approve_closure", on, note)
+    _decide(ctx, number, "approve_closure", on, note, expect_version)
 
 
 @app.command("reject")
-def reject(ctx: typer.Context, number: CaseNumber, on: OnDate = None, note: DecisionNote = "") -> None:
+def reject(
+    ctx: typer.Context,
+    number: CaseNumber,
+    on: OnDate = None,
+    note: DecisionNote = "",
+    expect_version: ExpectVersion = None,
+) -> None:
     """終結の提案を差し戻す（ケースは同じ段階のまま） / send the closure proposal back."""
-    _decide(ctx, number, "reject_closure", on, note)
+    _decide(ctx, number, "reject_closure", on, note, expect_version)

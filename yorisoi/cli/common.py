@@ -57,6 +57,18 @@ OnDate = Annotated[
     dt.date | None, _date_option("--on", help="実施日（省略時は今日・Asia/Tokyo） / date, default today")
 ]
 Note = Annotated[str, typer.Option(metavar="TEXT", help="メモ / note")]
+ExpectVersion = Annotated[
+    int | None,
+    typer.Option(
+        "--expect-version",
+        min=1,
+        metavar="N",
+        help="ケースが版 N のときだけ実行（先に更新されていれば何も変えずにエラー）。"
+        "版は `case show` に表示 / only if the case is still at version N "
+        "(`case show`; `version` in --json)",
+        show_default=False,
+    ),
+]
 
 # The parts of a consultation contact (相談), shared by `case open`, `case contact`, `case reopen`.
 Referrer = Annotated[

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 import typer
 
-from yorisoi.cli.common import CaseNumber, Note, OnDate, state
+from yorisoi.cli.common import CaseNumber, ExpectVersion, Note, OnDate, state
 
 app = typer.Typer(help="本人同意の記録と撤回 / consent", no_args_is_help=True)
 
@@ -49,11 +49,20 @@ def give(
 
 
 @app.command("withdraw")
-def withdraw(ctx: typer.Context, number: CaseNumber, on: OnDate = None) -> None:
+def withdraw(
+    ctx: typer.Context, number: CaseNumber, on: OnDate = None, expect_version: ExpectVersion = None
+) -> None:
     """本人同意の撤回を記録する（重層的支援会議以降のケースは支援会議へ戻る） / withdraw consent."""
     from yorisoi.cli import output, session
 
     cli = state(ctx)
     with session.database() as db:
-        fired = session.fire(db, cli, number, "withdraw_consent", **({"withdrawn_on": on} if on else {}))
+        fired = session.fire(
+            db,
+            cli,
+            number,
+            "withdraw_consent",
+            expected_version=expect_version,
+            **({"withdrawn_on": on} if on else {}),
+        )
     output.fired(cli, fired)

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 import typer
 
-from yorisoi.cli.common import CaseNumber, OnDate, split_spec, state
+from yorisoi.cli.common import CaseNumber, ExpectVersion, OnDate, split_spec, state
 
 app = typer.Typer(help="支援会議・重層的支援会議 / meetings", no_args_is_help=True)
 
@@ -51,6 +51,7 @@ def hold(
     on: OnDate = None,
     title: Annotated[str, typer.Option(metavar="TEXT", help="会議名 / title")] = "",
     decisions: Annotated[str, typer.Option(metavar="TEXT", help="決定事項 / decisions")] = "",
+    expect_version: ExpectVersion = None,
 ) -> None:
     """会議の開催を記録する（機関に属さない出席者は「氏名」だけ） / record a meeting."""
     from models.queries import event_payload
@@ -75,7 +76,7 @@ def hold(
         data: dict[str, Any] = {"title": title, "decisions": decisions, "attendees": people}
         if on is not None:
             data["held_on"] = on
-        fired = session.fire(db, cli, number, trigger, **data)
+        fired = session.fire(db, cli, number, trigger, expected_version=expect_version, **data)
         meeting_id = event_payload(db, fired.case_id, fired.version).get("meeting_id")
     output.fired(
         cli,

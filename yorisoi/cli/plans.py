@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from yorisoi.cli.common import CaseNumber, OnDate, parse_date, split_spec, state
+from yorisoi.cli.common import CaseNumber, ExpectVersion, OnDate, parse_date, split_spec, state
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -98,14 +98,22 @@ def plan_data(
     return data
 
 
-def _write(ctx: typer.Context, number: str, trigger: str, on: dt.date | None, **specs: Any) -> None:
+def _write(
+    ctx: typer.Context,
+    number: str,
+    trigger: str,
+    on: dt.date | None,
+    expect_version: int | None,
+    **specs: Any,
+) -> None:
     from models.queries import event_payload
     from yorisoi.cli import output, session
 
     cli = state(ctx)
     with session.database() as db:
         session.actor(db, cli)
-        fired = session.fire(db, cli, number, trigger, **plan_data(db, on=on, **specs))
+        data = plan_data(db, on=on, **specs)
+        fired = session.fire(db, cli, number, trigger, expected_version=expect_version, **data)
         version = event_payload(db, fired.case_id, fired.version).get("version")
     output.fired(cli, fired, extra={"plan_version": version}, note=f"支援プラン 第{version}版（承認待ち）")
 
@@ -121,6 +129,7 @@ def draft(
     external: External = None,
     household_goal: HouseholdGoal = "",
     on: OnDate = None,
+    expect_version: ExpectVersion = None,
 ) -> None:
     """支援プランを作成する（重層的支援会議の後。承認は別のスーパーバイザー） / draft the plan."""
     _write(
@@ -128,6 +137,7 @@ def draft(
         number,
         "draft_plan",
         on,
+        expect_version,
         goals=goal or [],
         roles=role or [],
         lead=lead,
@@ -148,6 +158,7 @@ def revise(
     external: External = None,
     household_goal: HouseholdGoal = "",
     on: OnDate = None,
+    expect_version: ExpectVersion = None,
 ) -> None:
     """支援プランを見直す（新しい版。省略した項目は現行版から引き継ぐ） / revise the plan."""
     _write(
@@ -155,6 +166,7 @@ def revise(
         number,
         "revise_plan",
         on,
+        expect_version,
         goals=goal or [],
         roles=role or [],
         lead=lead,
@@ -175,6 +187,7 @@ def approve(
         ),
     ],
     on: OnDate = None,
+    expect_version: ExpectVersion = None,
 ) -> None:
     """支援プランを承認する（スーパーバイザー、作成者以外） / approve the plan."""
     from yorisoi.cli import output, session
@@ -184,7 +197,7 @@ def approve(
     if on is not None:
         data["approved_on"] = on
     with session.database() as db:
-        fired = session.fire(db, cli, number, "approve_plan", **data)
+        fired = session.fire(db, cli, number, "approve_plan", expected_version=expect_version, **data)
     output.fired(cli, fired)
 
 
@@ -221,6 +234,7 @@ def record(
             "--next", parser=parse_date, metavar="YYYY-MM-DD", help="次回（省略時はプランの間隔） / next date"
         ),
     ] = None,
+    expect_version: ExpectVersion = None,
 ) -> None:
     """モニタリングを記録する / record monitoring."""
     from models.queries import event_payload
@@ -233,6 +247,6 @@ def record(
     if next_on is not None:
         data["next_on"] = next_on
     with session.database() as db:
-        fired = session.fire(db, cli, number, "record_monitoring", **data)
+        fired = session.fire(db, cli, number, "record_monitoring", expected_version=expect_version, **data)
         next_due = event_payload(db, fired.case_id, fired.version).get("next_on")
     output.fired(cli, fired, extra={"next_on": next_due}, note=f"次回モニタリング {next_due}")

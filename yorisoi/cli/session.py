@@ -150,9 +150,27 @@ def contact(
     return data
 
 
-def fire(db: Session, cli: CliState, number: str, trigger: str, **data: Any) -> Fired:
-    """Apply lifecycle `trigger` to case `number` as the acting staff member."""
+def fire(
+    db: Session,
+    cli: CliState,
+    number: str,
+    trigger: str,
+    *,
+    expected_version: int | None = None,
+    **data: Any,
+) -> Fired:
+    """Apply lifecycle `trigger` to case `number` as the acting staff member.
+
+    With `expected_version` (`--expect-version`) nothing is written unless the case is still at
+    that version; otherwise the service raises VersionConflict.
+    """
     acting = actor(db, cli)
     return cases.fire(
-        session=db, case_id=case_id(db, number), trigger=trigger, actor=acting, machine=machine(), **data
+        session=db,
+        case_id=case_id(db, number),
+        trigger=trigger,
+        actor=acting,
+        machine=machine(),
+        expected_version=expected_version,
+        **data,
     )
