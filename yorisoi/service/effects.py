@@ -41,6 +41,7 @@ from states.guards import AgencyRef, Attendee
 from yorisoi.errors import InvalidInput
 from yorisoi.service import inputs as i
 from yorisoi.service.journal import CaseHead
+from yorisoi.service.prepared import insert_row, insert_rows
 from yorisoi.settings import get_settings
 
 
@@ -97,7 +98,9 @@ def check_contact(session: Session, contact: i.ContactInput) -> None:
 
 
 def add_contact_rows(session: Session, case_id: int, actor_id: int | None, contact: i.ContactInput) -> int:
-    row = Contact(
+    contact_id = insert_row(
+        session,
+        Contact,
         case_id=case_id,
         contacted_on=contact.contacted_on,
         desk_id=contact.desk_id,
@@ -106,11 +109,8 @@ def add_contact_rows(session: Session, case_id: int, actor_id: int | None, conta
         staff_id=actor_id,
         note=contact.note,
     )
-    session.add(row)
-    session.flush()
-    assert row.id is not None
-    session.add_all(ContactTopic(contact_id=row.id, topic=t) for t in contact.topics)
-    return row.id
+    insert_rows(session, ContactTopic, ({"contact_id": contact_id, "topic": t} for t in contact.topics))
+    return contact_id
 
 
 # --- guard data --------------------------------------------------------------------------
@@ -192,7 +192,9 @@ def _as_mapping(session: Session, head: CaseHead, data: Any) -> Mapping[str, Any
 def _hold_meeting(kind: str) -> Callable[[Action], Effect]:
     def apply(action: Action) -> Effect:
         data: i.MeetingInput = action.data
-        meeting = Meeting(
+        meeting_id = insert_row(
+            action.session,
+            Meeting,
             case_id=action.head.id,
             kind=kind,
             held_on=data.held_on,
@@ -200,21 +202,23 @@ def _hold_meeting(kind: str) -> Callable[[Action], Effect]:
             decisions=data.decisions,
             recorded_by=key(action.actor),
         )
-        action.session.add(meeting)
-        action.session.flush()
-        action.session.add_all(
-            MeetingAttendee(
-                meeting_id=key(meeting),
-                name=a.name,
-                agency_id=a.agency_id,
-                staff_id=a.staff_id,
-                confidentiality_acknowledged=a.acknowledged_confidentiality,
-            )
-            for a in data.attendees
+        insert_rows(
+            action.session,
+            MeetingAttendee,
+            (
+                {
+                    "meeting_id": meeting_id,
+                    "name": a.name,
+                    "agency_id": a.agency_id,
+                    "staff_id": a.staff_id,
+                    "confidentiality_acknowledged": a.acknowledged_confidentiality,
+                }
+                for a in data.attendees
+            ),
         )
         return Effect(
             {
-                "meeting_id": meeting.id,
+                "meeting_id": meeting_id,
                 "kind": kind,
                 "held_on": str(data.held_on),
                 "attendees": len(data.attendees),
@@ -237,48 +241,44 @@ def _write_plan(action: Action, *, copy_from: Plan | None) -> Effect:
         or (copy_from.monitoring_interval_days if copy_from else None)
         or action.lifecycle.monitoring_interval_days
     )
-    plan = Plan(
-        case_id=head.id,
-        episode=head.episode,
-        version=last_version + 1,
-        status=PlanStatus.DRAFT,
-        author_id=key(action.actor),
-        drafted_on=data.drafted_on,
-        household_goal=data.household_goal or (copy_from.household_goal if copy_from else ""),
-        monitoring_interval_days=interval,
-    )
-    session.add(plan)
-    session.flush()
-    goals = [PlanGoal(plan_id=key(plan), problem=g.problem, goal=g.goal) for g in data.goals]
-    roles = [
-        RoleAssignment(plan_id=key(plan), agency_id=r.agency_id, role=r.role, is_lead=r.is_lead)
-        for r in data.roles
-    ]
-    refs = [
-        ExternalPlanRef(plan_id=key(plan), kind=e.kind, agency_id=e.agency_id, note=e.note)
-        for e in data.external_plans
-    ]
-    if copy_from is not None:
+    goals = [{"problem": g.problem, "goal": g.goal} for g in data.goals]
+    roles = [{"agency_id": r.agency_id, "role": r.role, "is_lead": r.is_lead} for r in data.roles]
+    refs = [{"kind": e.kind, "agency_id": e.agency_id, "note": e.note} for e in data.external_plans]
+    if copy_from is not None:  # a revision keeps what it does not replace
         goals = goals or [
-            PlanGoal(plan_id=key(plan), problem=g.problem, goal=g.goal)
+            {"problem": g.problem, "goal": g.goal}
             for g in session.exec(select(PlanGoal).where(PlanGoal.plan_id == copy_from.id)).all()
         ]
         roles = roles or [
-            RoleAssignment(plan_id=key(plan), agency_id=r.agency_id, role=r.role, is_lead=r.is_lead)
+            {"agency_id": r.agency_id, "role": r.role, "is_lead": r.is_lead}
             for r in session.exec(select(RoleAssignment).where(RoleAssignment.plan_id == copy_from.id)).all()
         ]
         refs = refs or [
-            ExternalPlanRef(plan_id=key(plan), kind=e.kind, agency_id=e.agency_id, note=e.note)
+            {"kind": e.kind, "agency_id": e.agency_id, "note": e.note}
             for e in session.exec(
                 select(ExternalPlanRef).where(ExternalPlanRef.plan_id == copy_from.id)
             ).all()
         ]
     if not goals:
         raise InvalidInput("支援プランには目標が1つ以上必要です。", "A plan needs at least one goal.")
-    if sum(r.is_lead for r in roles) > 1:
+    if sum(bool(r["is_lead"]) for r in roles) > 1:
         raise InvalidInput("主担当の機関は1つだけ指定してください。", "Name at most one lead agency.")
-    session.add_all([*goals, *roles, *refs])
-    return Effect({"plan_id": plan.id, "version": plan.version})
+    version = last_version + 1
+    plan_id = insert_row(
+        session,
+        Plan,
+        case_id=head.id,
+        episode=head.episode,
+        version=version,
+        status=PlanStatus.DRAFT,
+        author_id=key(action.actor),
+        drafted_on=data.drafted_on,
+        household_goal=data.household_goal or (copy_from.household_goal if copy_from else ""),
+        monitoring_interval_days=interval,
+    )
+    for model, rows in ((PlanGoal, goals), (RoleAssignment, roles), (ExternalPlanRef, refs)):
+        insert_rows(session, model, ({**row, "plan_id": plan_id} for row in rows))
+    return Effect({"plan_id": plan_id, "version": version})
 
 
 def _draft_plan(action: Action) -> Effect:
@@ -334,7 +334,9 @@ def _record_monitoring(action: Action) -> Effect:
             "次回モニタリング日は実施日より後にしてください。",
             "The next monitoring date must come after this one.",
         )
-    record = MonitoringRecord(
+    monitoring_id = insert_row(
+        session,
+        MonitoringRecord,
         case_id=head.id,
         plan_id=key(plan),
         held_on=data.held_on,
@@ -342,10 +344,8 @@ def _record_monitoring(action: Action) -> Effect:
         next_on=next_on,
         recorded_by=key(action.actor),
     )
-    session.add(record)
-    session.flush()
     return Effect(
-        {"monitoring_id": record.id, "next_on": str(next_on)},
+        {"monitoring_id": monitoring_id, "next_on": str(next_on)},
         {"next_monitoring_on": next_on, "overdue": False},
     )
 
@@ -416,7 +416,9 @@ def _withdraw_consent(action: Action) -> Effect:
 
 def _propose_closure(action: Action) -> Effect:
     data: i.ProposeClosureInput = action.data
-    closure = Closure(
+    closure_id = insert_row(
+        action.session,
+        Closure,
         case_id=action.head.id,
         episode=action.head.episode,
         reason=data.reason,
@@ -426,9 +428,7 @@ def _propose_closure(action: Action) -> Effect:
         proposed_by=key(action.actor),
         proposed_on=data.proposed_on,
     )
-    action.session.add(closure)
-    action.session.flush()
-    return Effect({"closure_id": closure.id, "reason": data.reason})
+    return Effect({"closure_id": closure_id, "reason": data.reason})
 
 
 def _decide_closure(status: str) -> Callable[[Action], Effect]:

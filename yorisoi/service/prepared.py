@@ -15,15 +15,16 @@ These statements do not appear in SQLAlchemy's echo log or cursor events.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Connection, Dialect, Select, Table, bindparam, insert
+from sqlalchemy import Column, Connection, Dialect, Select, Table, bindparam, insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 Processor = Callable[[Any], Any]
 
@@ -124,15 +125,14 @@ class Prepared:
         return rows[0] if rows else None
 
 
-def insert_all_columns(table: Table) -> tuple[Prepared, Callable[[dict[str, Any]], dict[str, Any]]]:
-    """INSERT naming every column but the generated key, and a function adding the defaults.
+def _column_defaults(table: Table) -> tuple[list[Column[Any]], Callable[[dict[str, Any]], dict[str, Any]]]:
+    """The columns an INSERT names (all but the generated key) and a function adding defaults.
 
     Columns the caller leaves out get their model default (a value, or a function called per
     row), as the ORM would give them; columns without one get NULL.
     """
-    columns = [
-        c for c in table.columns if not (c.primary_key and c.autoincrement) and c.server_default is None
-    ]
+    generated = table.autoincrement_column
+    columns = [c for c in table.columns if c is not generated and c.server_default is None]
     defaults: dict[str, Callable[[], Any]] = {}
     for column in columns:
         default = column.default
@@ -151,6 +151,58 @@ def insert_all_columns(table: Table) -> tuple[Prepared, Callable[[dict[str, Any]
                 row[name] = make()
         return row
 
+    return columns, complete
+
+
+def insert_all_columns(table: Table) -> tuple[Prepared, Callable[[dict[str, Any]], dict[str, Any]]]:
+    """INSERT naming every column but the generated key, and a function adding the defaults."""
+    columns, complete = _column_defaults(table)
     # inline(): no RETURNING of the new key on PostgreSQL; nobody reads it.
     statement = insert(table).values({c.name: bindparam(c.name, type_=c.type) for c in columns}).inline()
     return Prepared(statement), complete
+
+
+# Rows an action only creates (a meeting and its attendees, a closure proposal, …) are written
+# with these rather than as SQLModel objects: building the object and flushing it through the
+# unit of work cost several times the INSERT itself. Columns left out get the model's
+# defaults. The rows never enter the session's identity map; query them if needed as objects.
+
+
+def insert_row(session: Session, model: type[SQLModel], **values: Any) -> int:
+    """Insert one row of `model` in the session's transaction; returns its generated id."""
+    cursor = _row_insert(model.__table__).run(session, values)  # type: ignore[attr-defined]
+    try:
+        (new_id,) = cursor.fetchone()
+    finally:
+        cursor.close()
+    return int(new_id)
+
+
+def insert_rows(session: Session, model: type[SQLModel], rows: Iterable[Mapping[str, Any]]) -> None:
+    """Insert rows of `model` (e.g. a plan's goals) in the session's transaction."""
+    insert = _row_insert(model.__table__)  # type: ignore[attr-defined]
+    for row in rows:
+        insert.run(session, row).close()
+
+
+class _RowInsert:
+    """INSERT of one table's rows, RETURNING the generated id where the table has one."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        columns, self._complete = _column_defaults(table)
+        self._names = frozenset(c.name for c in columns)
+        statement = insert(table).values({c.name: bindparam(c.name, type_=c.type) for c in columns})
+        generated = table.autoincrement_column
+        self._statement = Prepared(statement.returning(generated) if generated is not None else statement)
+
+    def run(self, session: Session, values: Mapping[str, Any]) -> Any:
+        unknown = values.keys() - self._names
+        if unknown:
+            raise TypeError(f"{self.table.name} has no column(s) {sorted(unknown)}")
+        return self._statement.execute(connection(session), self._complete(dict(values)))
+
+
+@cache
+def _row_insert(table: Table) -> _RowInsert:
+    return _RowInsert(table)
