@@ -162,14 +162,19 @@ def consent_covers_attendees(facts: CaseFacts, data: Mapping[str, Any]) -> Refus
     if consent is None:
         return _no_consent("consent_covers_attendees")
     attendees: list[Attendee] = list(data.get("attendees", []))
-    if not attendees:  # else the scope check would pass with nobody to check
-        return Refusal(
-            "consent_covers_attendees",
-            "重層的支援会議の出席者が登録されていません。",
-            "A multi-layered support meeting needs at least one attendee.",
-        )
     missing = _uncovered(consent, (a.agency for a in attendees if a.agency is not None))
     return _scope_refusal("consent_covers_attendees", missing) if missing else None
+
+
+def meeting_has_attendees(facts: CaseFacts, data: Mapping[str, Any]) -> Refusal | None:
+    """A meeting nobody attended decides nothing (and its consent scope check would be empty)."""
+    if list(data.get("attendees", [])):
+        return None
+    return Refusal(
+        "meeting_has_attendees",
+        "会議の出席者が登録されていません。",
+        "A meeting needs at least one attendee.",
+    )
 
 
 def consent_covers_plan_agencies(facts: CaseFacts, data: Mapping[str, Any]) -> Refusal | None:
@@ -333,6 +338,7 @@ GUARDS: dict[str, Guard] = {
         no_valid_consent,
         attendees_bound_to_confidentiality,
         consent_covers_attendees,
+        meeting_has_attendees,
         consent_covers_plan_agencies,
         consent_covers_current_plan,
         has_active_consent,

@@ -41,6 +41,7 @@ GUARDS_JA: dict[str, str] = {
     "no_valid_consent": "本人同意がないこと（あれば重層的支援会議へ）",
     "attendees_bound_to_confidentiality": "出席者全員が守秘義務を確認していること",
     "consent_covers_attendees": "出席する機関が本人同意の範囲内であること",
+    "meeting_has_attendees": "会議の出席者が記録されていること",
     "consent_covers_plan_agencies": "プランの機関が本人同意の範囲内であること",
     "consent_covers_current_plan": "承認するプランの機関が本人同意の範囲内であること",
     "has_active_consent": "有効な本人同意があること",

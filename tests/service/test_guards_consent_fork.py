@@ -90,6 +90,20 @@ def test_hold_multilayer_meeting_refused_without_consent(
     assert "本人同意がありません" in error.ja and "no valid consent" in error.en
 
 
+def test_hold_multilayer_meeting_refused_with_nobody_attending(
+    session: Session, world: World, machine: LifecycleMachine
+) -> None:
+    case_id = case_at(session, world, machine, Stage.ASSESSMENT)
+    give_consent(session, world, machine, case_id, world.elderly, world.poverty)
+
+    def hold_empty() -> None:
+        fire(session, machine, case_id, "hold_multilayer_meeting", world.coordinator, held_on=MEETING_DAY)
+
+    error = assert_refused(session, GuardFailed, hold_empty)
+    assert [r.guard for r in error.refusals] == ["meeting_has_attendees"]
+    assert "出席者が登録されていません" in error.ja
+
+
 def test_hold_multilayer_meeting_refused_when_consent_misses_an_attending_agency(
     session: Session, world: World, machine: LifecycleMachine
 ) -> None:

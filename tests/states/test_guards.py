@@ -89,6 +89,7 @@ REFUSING: dict[str, tuple[FakeFacts, dict[str, Any]]] = {
     "no_valid_consent": (FakeFacts(consent=consent()), {"held_on": JUNE_20}),
     "attendees_bound_to_confidentiality": (FakeFacts(), {"attendees": at(ELDERLY, acknowledged=False)}),
     "consent_covers_attendees": (FakeFacts(), {"held_on": JUNE_20, "attendees": at(ELDERLY)}),
+    "meeting_has_attendees": (FakeFacts(), {"attendees": []}),
     "consent_covers_plan_agencies": (FakeFacts(), {"agencies": [ELDERLY]}),
     "consent_covers_current_plan": (FakeFacts(plan=plan(ELDERLY)), {}),
     "has_active_consent": (FakeFacts(), {}),
@@ -158,9 +159,10 @@ def test_consent_covers_attendees_passes_with_covering_consent() -> None:
     assert check("consent_covers_attendees", facts, data) is None
 
 
-def test_consent_covers_attendees_refuses_a_meeting_nobody_attended() -> None:
-    refusal = refused("consent_covers_attendees", FakeFacts(consent=consent(ELDERLY)), {"held_on": JUNE_20})
+def test_meeting_has_attendees() -> None:
+    refusal = refused("meeting_has_attendees", FakeFacts(consent=consent(ELDERLY)), {"held_on": JUNE_20})
     assert "出席者が登録されていません" in refusal.ja
+    assert check("meeting_has_attendees", FakeFacts(), {"attendees": at(ELDERLY)}) is None
 
 
 def test_consent_covers_attendees_refuses_without_consent() -> None:

@@ -29,7 +29,9 @@ from yorisoi.service.cases import case_facts, refuse_unless_allowed
 from yorisoi.service.journal import CaseHead, load_head
 
 # Guards about the form's own input, not the case: the form enforces them when submitted.
-INPUT_GUARDS = frozenset({"attendees_bound_to_confidentiality", "closure_reason_complete"})
+INPUT_GUARDS = frozenset(
+    {"attendees_bound_to_confidentiality", "meeting_has_attendees", "closure_reason_complete"}
+)
 
 
 @dataclass(frozen=True, slots=True)
