@@ -10,6 +10,9 @@ the SQL text, the order of its parameters and the column types' bind and result 
 session's connection, inside the session's transaction. DBAPI errors are raised as
 SQLAlchemy's (`IntegrityError`, `OperationalError`, …), as `Connection.execute` would.
 
+`insert_row` / `insert_rows` do the same for the rows an action creates (a meeting, a closure
+proposal, …), with the model's defaults, instead of SQLModel objects and a flush.
+
 These statements do not appear in SQLAlchemy's echo log or cursor events.
 """
 
