@@ -38,6 +38,7 @@ REMINDER_PAYLOAD_FIELDS = frozenset(
         "coordinator",
         "period_label",
         "active_cases",
+        "stage_counts",
         "cases",
     }
 )
@@ -45,6 +46,9 @@ REMINDER_PAYLOAD_FIELDS = frozenset(
 
 CASE_LIST_FIELDS = frozenset({"case_number", "stage_ja", "due_on", "days_overdue"})
 """Keys allowed in each entry of `cases` (the half-year progress list)."""
+
+STAGE_COUNT_FIELDS = frozenset({"stage_ja", "count"})
+"""Keys allowed in each entry of `stage_counts` (the half-year list's count per stage)."""
 
 RECIPIENT_PATTERN = re.compile(r"^(staff|role):[A-Za-z0-9_.@-]{1,150}$")
 """One Apprise tag: no comma or space, which Apprise would read as several tags."""
@@ -113,6 +117,8 @@ def validate_reminder(reminder: Reminder) -> None:
     extra = sorted(set(reminder.payload) - REMINDER_PAYLOAD_FIELDS)
     for entry in reminder.payload.get("cases") or []:
         extra += sorted(set(entry) - CASE_LIST_FIELDS)
+    for entry in reminder.payload.get("stage_counts") or []:
+        extra += sorted(set(entry) - STAGE_COUNT_FIELDS)
     if extra:
         raise ValueError(
             f"リマインダーに載せられない項目です（氏名・相談内容・住所は載せません）: {extra} / "

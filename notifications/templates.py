@@ -1,9 +1,9 @@
 """Japanese reminder messages: a title and a body per topic, rendered from plain payload values.
 
 Rendering is separate from sending. A template reads only the fields in `ALLOWED_FIELDS` —
-case number, what is due and when, how late, a link — so a message cannot carry a person's
-name, story or address even if a payload did. A line whose optional fields are missing is
-left out rather than printed half-empty.
+case number, what is due and when, how late, how many cases, a link — so a message cannot
+carry a person's name, story or address even if a payload did. A line whose optional fields
+are missing is left out rather than printed half-empty.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ ALLOWED_FIELDS = frozenset(
         "coordinator",
         "period_label",
         "active_cases",
+        "stage_counts",
         "cases",
     }
 )
@@ -31,6 +32,9 @@ ALLOWED_FIELDS = frozenset(
 
 CASE_LIST_FIELDS = frozenset({"case_number", "stage_ja", "due_on", "days_overdue"})
 """Keys read from each entry of `cases` (the half-year progress list)."""
+
+STAGE_COUNT_FIELDS = frozenset({"stage_ja", "count"})
+"""Keys read from each entry of `stage_counts` (the half-year list's count per stage)."""
 
 _WEEKDAYS = "月火水木金土日"
 _ERAS = ((dt.date(2019, 5, 1), "令和"), (dt.date(1989, 1, 8), "平成"))
@@ -171,6 +175,7 @@ TEMPLATES: dict[str, Template] = {
             "{period_label}の重層的支援会議（全体）に向けた、支援中ケースの進捗一覧です。",
             "会議予定日: {due_on}",
             "支援中のケース: {active_cases}件",
+            "段階別の内訳:\n{stage_counts}\n",  # blank line: the cases below are no stage
             "{cases}",
             *_FOOTER,
         ),
@@ -233,6 +238,20 @@ def _case_list(entries: Any) -> str:
     return "\n".join(lines) if lines else "（支援中のケースはありません）"
 
 
+def _stage_counts(entries: Any) -> str:
+    if not isinstance(entries, Sequence) or isinstance(entries, str):
+        raise TemplateError("stage_counts は一覧で指定してください", "stage_counts must be a list")
+    lines = []
+    for entry in entries:
+        if not isinstance(entry, Mapping) or "stage_ja" not in entry or "count" not in entry:
+            raise TemplateError(
+                "stage_counts の各行には stage_ja と count が必要です",
+                "each entry of stage_counts needs a stage_ja and a count",
+            )
+        lines.append(f"・{entry['stage_ja']} {_count(entry['count'], 'stage_counts.count')}件")
+    return "\n".join(lines)
+
+
 def _context(payload: Mapping[str, Any], base_url: str) -> dict[str, str]:
     """Display values for the allowed fields present in `payload` (and nothing else)."""
     values: dict[str, str] = {}
@@ -246,6 +265,10 @@ def _context(payload: Mapping[str, Any], base_url: str) -> dict[str, str]:
             values[name] = _count(raw, name)
         elif name == "cases":
             values[name] = _case_list(raw)
+        elif name == "stage_counts":
+            # No open case, no breakdown: the heading line is left out with it.
+            if counts := _stage_counts(raw):
+                values[name] = counts
         else:
             values[name] = str(raw)
     if "link" not in values:

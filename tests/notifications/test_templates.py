@@ -11,9 +11,11 @@ import pytest
 from models.outbox import ReminderTopic
 from models.outbox_queries import CASE_LIST_FIELDS as QUEUE_CASE_LIST_FIELDS
 from models.outbox_queries import REMINDER_PAYLOAD_FIELDS
+from models.outbox_queries import STAGE_COUNT_FIELDS as QUEUE_STAGE_COUNT_FIELDS
 from notifications.templates import (
     ALLOWED_FIELDS,
     CASE_LIST_FIELDS,
+    STAGE_COUNT_FIELDS,
     TEMPLATES,
     TemplateError,
     japanese_date,
@@ -58,6 +60,7 @@ def full_payload() -> dict[str, Any]:
         "coordinator": "tanaka",
         "period_label": "令和7年度上期",
         "active_cases": 1,
+        "stage_counts": [{"stage_ja": "支援・モニタリング", "count": 1, **SECRETS}],
         "cases": [
             {"case_number": "R7-0012", "stage_ja": "支援・モニタリング", "due_on": "2025-10-01", **SECRETS}
         ],
@@ -72,6 +75,7 @@ def test_every_reminder_topic_has_a_template() -> None:
 def test_allow_list_matches_what_the_outbox_accepts() -> None:
     assert ALLOWED_FIELDS == REMINDER_PAYLOAD_FIELDS
     assert CASE_LIST_FIELDS == QUEUE_CASE_LIST_FIELDS
+    assert STAGE_COUNT_FIELDS == QUEUE_STAGE_COUNT_FIELDS
 
 
 @pytest.mark.parametrize("topic", sorted(TEMPLATES))
@@ -79,11 +83,14 @@ def test_render_reads_only_allowed_fields(topic: str) -> None:
     payload = RecordingPayload(full_payload())
     entry = RecordingPayload(payload._data["cases"][0])
     payload._data["cases"] = [entry]
+    count = RecordingPayload(payload._data["stage_counts"][0])
+    payload._data["stage_counts"] = [count]
 
     message = render(topic, payload, base_url=BASE_URL)
 
     assert payload.read <= ALLOWED_FIELDS
     assert entry.read <= CASE_LIST_FIELDS
+    assert count.read <= STAGE_COUNT_FIELDS
     text = message.title + "\n" + message.body
     for secret in SECRETS.values():
         assert secret not in text
@@ -131,6 +138,63 @@ def test_half_year_progress_lists_cases() -> None:
     assert "・R7-0001 支援・モニタリング 次回期日 令和7年10月1日（水）" in message.body
     assert "・R7-0002 支援プラン 3日超過" in message.body
     assert f"{BASE_URL}/cases" in message.body
+
+
+def test_half_year_progress_counts_cases_per_stage_in_the_given_order() -> None:
+    message = render(
+        "report.half_year_progress",
+        {
+            "due_on": "2025-09-22",
+            "active_cases": 15,
+            "stage_counts": [
+                {"stage_ja": "アセスメント", "count": 3},
+                {"stage_ja": "支援・モニタリング", "count": 12},
+            ],
+            "cases": [{"case_number": "R7-0001", "stage_ja": "支援・モニタリング", "days_overdue": 3}],
+        },
+        base_url=BASE_URL,
+    )
+
+    lines = message.body.splitlines()
+    start = lines.index("支援中のケース: 15件")
+    assert lines[start + 1 : start + 6] == [
+        "段階別の内訳:",
+        "・アセスメント 3件",
+        "・支援・モニタリング 12件",
+        "",  # set apart from the list of cases that follows
+        "・R7-0001 支援・モニタリング 3日超過",
+    ]
+
+
+@pytest.mark.parametrize("stage_counts", [None, []])
+def test_half_year_progress_without_stage_counts_has_no_breakdown(stage_counts: Any) -> None:
+    message = render(
+        "report.half_year_progress",
+        {"due_on": "2025-09-22", "active_cases": 0, "stage_counts": stage_counts},
+        base_url=BASE_URL,
+    )
+
+    assert "支援中のケース: 0件" in message.body
+    assert "段階別の内訳" not in message.body
+
+
+@pytest.mark.parametrize(
+    ("stage_counts", "message"),
+    [
+        ("アセスメント 3件", "stage_counts must be a list"),
+        ({"stage_ja": "アセスメント", "count": 3}, "stage_counts must be a list"),
+        (["アセスメント"], "needs a stage_ja and a count"),
+        ([{"stage_ja": "アセスメント"}], "needs a stage_ja and a count"),
+        ([{"count": 3}], "needs a stage_ja and a count"),
+        ([{"stage_ja": "アセスメント", "count": "三"}], "stage_counts.count must be an integer"),
+        ([{"stage_ja": "アセスメント", "count": 2.5}], "stage_counts.count must be an integer"),
+        ([{"stage_ja": "アセスメント", "count": True}], "stage_counts.count must be an integer"),
+    ],
+)
+def test_render_refuses_malformed_stage_counts(stage_counts: Any, message: str) -> None:
+    payload = {"due_on": "2025-09-22", "active_cases": 3, "stage_counts": stage_counts}
+    with pytest.raises(TemplateError, match=message):
+        render("report.half_year_progress", payload, base_url=BASE_URL)
 
 
 def test_render_refuses_unknown_topic() -> None:

@@ -11,9 +11,11 @@ from models.outreach import Program
 from states import LifecycleMachine
 from tests import factories
 from tests.factories import World
-from tests.sweeps.helpers import case_row, monitoring_case, reminders, settings, summary, sweep
+from tests.sweeps.helpers import case_row, monitoring_case, release, reminders, settings, summary, sweep
 from yorisoi.service import cases, directory
 from yorisoi.service.programs import record_program_exit
+from yorisoi.sweeps.common import SweepContext
+from yorisoi.sweeps.half_year_progress import stage_counts
 
 ENDING = "reminder.short_stay_ending"
 STAY_OVERDUE = "reminder.short_stay_overdue"
@@ -135,6 +137,12 @@ def test_half_year_progress_lists_counts_and_overdue_case_numbers(
     assert payload["period_label"] == "令和7年度上期"
     assert payload["due_on"] == "2025-09-22"
     assert payload["active_cases"] == 3
+    # Lifecycle order, stages without a case left out; the counts add up to the total.
+    assert payload["stage_counts"] == [
+        {"stage_ja": "受付", "count": 1},
+        {"stage_ja": "支援・モニタリング", "count": 2},
+    ]
+    assert sum(entry["count"] for entry in payload["stage_counts"]) == payload["active_cases"]
     assert payload["cases"] == [
         {
             "case_number": case_row(session, late).number,
@@ -144,6 +152,21 @@ def test_half_year_progress_lists_counts_and_overdue_case_numbers(
         }
     ]
     assert rows[0].idempotency_key == f"{PROGRESS}:-:2025-09-22:staff:sato"
+
+
+def test_half_year_stage_counts_follow_the_lifecycle_order(
+    session: Session, machine: LifecycleMachine
+) -> None:
+    ctx = SweepContext.build(session, settings(), machine.lifecycle, on=dt.date(2025, 9, 17))
+    release(session)
+    by_stage = {"monitoring": 12, "retired": 1, "planning": 0, "assessment": 3, "intake": 2}
+
+    assert stage_counts(ctx, by_stage) == [
+        {"stage_ja": "受付", "count": 2},
+        {"stage_ja": "アセスメント", "count": 3},
+        {"stage_ja": "支援・モニタリング", "count": 12},
+        {"stage_ja": "retired", "count": 1},  # a stage the lifecycle no longer has comes last
+    ]
 
 
 def test_closed_day_runs_no_sweep(

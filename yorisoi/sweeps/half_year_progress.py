@@ -2,16 +2,17 @@
 
 The meetings are on the days `sweep.progress_meetings` names (MM-DD; a closed day moves to the
 next business day). From `notice_business_days` business days before a meeting until its day,
-every active supervisor gets one report per meeting: how many cases are open and the cases
-whose monitoring is overdue (number, stage, due date, days late) — case numbers only, never
-names. The message carries only the fields the notification templates read (a total, not
-counts per stage: `notifications.templates` has no field for those yet).
+every active supervisor gets one report per meeting: how many cases are open, how many of them
+each stage holds (in the lifecycle's stage order, stages without a case left out) and the cases
+whose monitoring is overdue (number, stage, due date, days late) — counts and case numbers only,
+never names. The message carries only the fields the notification templates read.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import Session
 
@@ -65,6 +66,21 @@ def fetch(session: Session, ctx: SweepContext, after: Cursor | None) -> list[Pro
     ]
 
 
+def stage_counts(ctx: SweepContext, by_stage: dict[str, int]) -> list[dict[str, Any]]:
+    """`{"stage_ja", "count"}` per stage holding open cases, in the lifecycle's stage order.
+
+    A stage the lifecycle no longer names (cases left from an earlier definition) comes last,
+    under its own name, so the counts always add up to the total.
+    """
+    order = {stage: i for i, stage in enumerate(ctx.stage_labels)}
+    stages = sorted(by_stage, key=lambda stage: (order.get(stage, len(order)), stage))
+    return [
+        {"stage_ja": ctx.stage_labels.get(stage, stage), "count": by_stage[stage]}
+        for stage in stages
+        if by_stage[stage]
+    ]
+
+
 def plan(ctx: SweepContext, rows: list[ProgressReport]) -> Planned:
     planned = Planned()
     for report in rows:
@@ -78,6 +94,7 @@ def plan(ctx: SweepContext, rows: list[ProgressReport]) -> Planned:
             "period_label": period,
             "due_on": report.meeting_on.isoformat(),
             "active_cases": sum(report.by_stage.values()),
+            "stage_counts": stage_counts(ctx, report.by_stage),
             "cases": overdue,
             "link": f"{ctx.base_url}/cases",
         }
