@@ -175,8 +175,8 @@ TEMPLATES: dict[str, Template] = {
             "{period_label}の重層的支援会議（全体）に向けた、支援中ケースの進捗一覧です。",
             "会議予定日: {due_on}",
             "支援中のケース: {active_cases}件",
-            "段階別の内訳:\n{stage_counts}\n",  # blank line: the cases below are no stage
-            "{cases}",
+            "段階別の内訳:\n{stage_counts}",
+            "モニタリング期限を過ぎたケース:\n{cases}",
             *_FOOTER,
         ),
         required=frozenset({"due_on"}),
@@ -235,7 +235,7 @@ def _case_list(entries: Any) -> str:
         if overdue:
             parts.append(f"{_count(overdue, 'cases.days_overdue')}日超過")
         lines.append(" ".join(parts))
-    return "\n".join(lines) if lines else "（支援中のケースはありません）"
+    return "\n".join(lines) if lines else "（ありません）"
 
 
 def _stage_counts(entries: Any) -> str:

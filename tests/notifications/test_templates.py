@@ -161,9 +161,20 @@ def test_half_year_progress_counts_cases_per_stage_in_the_given_order() -> None:
         "段階別の内訳:",
         "・アセスメント 3件",
         "・支援・モニタリング 12件",
-        "",  # set apart from the list of cases that follows
+        "モニタリング期限を過ぎたケース:",
         "・R7-0001 支援・モニタリング 3日超過",
     ]
+
+
+def test_half_year_progress_with_no_overdue_case_says_so_under_its_heading() -> None:
+    message = render(
+        "report.half_year_progress",
+        {"due_on": "2025-09-22", "active_cases": 3, "cases": []},
+        base_url=BASE_URL,
+    )
+
+    assert "モニタリング期限を過ぎたケース:\n（ありません）" in message.body
+    assert "支援中のケースはありません" not in message.body  # 3 cases are in support
 
 
 @pytest.mark.parametrize("stage_counts", [None, []])
