@@ -51,9 +51,9 @@ from yorisoi.jpdates import fiscal_year, fiscal_year_short
 from yorisoi.service import effects
 from yorisoi.service import inputs as i
 from yorisoi.service.facts import DbCaseFacts
-from yorisoi.service.journal import AppendedEvent, CaseHead, append_event, load_head, write_event_rows
+from yorisoi.service.journal import AppendedEvent, CaseHead, append_event, insert_event_rows, load_head
 from yorisoi.service.numbering import next_serial
-from yorisoi.service.prepared import insert_row, insert_rows
+from yorisoi.service.prepared import connection, insert_row, insert_rows
 
 _ACTION_DATE_FIELDS = ("held_on", "drafted_on", "approved_on", "proposed_on", "decided_on", "withdrawn_on")
 
@@ -300,8 +300,8 @@ def open_case(*, session: Session, actor: Staff, machine: LifecycleMachine, **da
         )
         # The intake event hashes the new case id, so the head is set after the insert.
         session.execute(update(Case).where(col(Case.id) == case_id).values(audit_head=digest))
-        write_event_rows(
-            session,
+        insert_event_rows(
+            connection(session),
             case_id=case_id,
             number=number,
             seq=1,

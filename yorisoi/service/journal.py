@@ -151,7 +151,7 @@ def append_event(
             f"Case {head.number} was changed by someone else first; reload it and try again.",
         )
     _sync_loaded_case(session, head, values)
-    _insert_event_rows(
+    insert_event_rows(
         conn,
         case_id=head.id,
         number=head.number,
@@ -192,41 +192,7 @@ def _sync_loaded_case(session: Session, head: CaseHead, values: dict[str, Any]) 
             session.expire(case, [name])
 
 
-def write_event_rows(
-    session: Session,
-    *,
-    case_id: int,
-    number: str,
-    seq: int,
-    episode: int,
-    action: str,
-    from_stage: str,
-    to_stage: str,
-    actor_id: int | None,
-    occurred_at: dt.datetime,
-    payload: dict[str, Any],
-    prev_hash: str,
-    digest: str,
-) -> None:
-    """Insert the audit event and its outbox message (the relay turns it into an event)."""
-    _insert_event_rows(
-        connection(session),
-        case_id=case_id,
-        number=number,
-        seq=seq,
-        episode=episode,
-        action=action,
-        from_stage=from_stage,
-        to_stage=to_stage,
-        actor_id=actor_id,
-        occurred_at=occurred_at,
-        payload=payload,
-        prev_hash=prev_hash,
-        digest=digest,
-    )
-
-
-def _insert_event_rows(
+def insert_event_rows(
     connection: Connection,
     *,
     case_id: int,
@@ -242,6 +208,7 @@ def _insert_event_rows(
     prev_hash: str,
     digest: str,
 ) -> None:
+    """Insert the audit event and its outbox message (the relay turns it into an event)."""
     _INSERT_EVENT.execute(
         connection,
         _event_row(

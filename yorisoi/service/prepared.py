@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Column, Connection, Dialect, Select, Table, bindparam, insert
+from sqlalchemy import Connection, Dialect, Select, Table, bindparam, insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
@@ -128,11 +128,14 @@ class Prepared:
         return rows[0] if rows else None
 
 
-def _column_defaults(table: Table) -> tuple[list[Column[Any]], Callable[[dict[str, Any]], dict[str, Any]]]:
-    """The columns an INSERT names (all but the generated key) and a function adding defaults.
+def insert_all_columns(
+    table: Table, *, return_key: bool = False
+) -> tuple[Prepared, Callable[[dict[str, Any]], dict[str, Any]]]:
+    """INSERT naming every column but the generated key, and a function completing a row.
 
     Columns the caller leaves out get their model default (a value, or a function called per
-    row), as the ORM would give them; columns without one get NULL.
+    row), as the ORM would give them; columns without one get NULL. A column the table does
+    not have is refused. `return_key`: the INSERT returns the generated key.
     """
     generated = table.autoincrement_column
     columns = [c for c in table.columns if c is not generated and c.server_default is None]
@@ -149,19 +152,19 @@ def _column_defaults(table: Table) -> tuple[list[Column[Any]], Callable[[dict[st
             raise TypeError(f"{table.name}.{column.name}: SQL defaults are not supported here")
 
     def complete(row: dict[str, Any]) -> dict[str, Any]:
+        unknown = row.keys() - defaults.keys()
+        if unknown:
+            raise TypeError(f"{table.name} has no column(s) {sorted(unknown)}")
         for name, make in defaults.items():
             if name not in row:
                 row[name] = make()
         return row
 
-    return columns, complete
-
-
-def insert_all_columns(table: Table) -> tuple[Prepared, Callable[[dict[str, Any]], dict[str, Any]]]:
-    """INSERT naming every column but the generated key, and a function adding the defaults."""
-    columns, complete = _column_defaults(table)
-    # inline(): no RETURNING of the new key on PostgreSQL; nobody reads it.
-    statement = insert(table).values({c.name: bindparam(c.name, type_=c.type) for c in columns}).inline()
+    statement = insert(table).values({c.name: bindparam(c.name, type_=c.type) for c in columns})
+    if return_key and generated is not None:
+        statement = statement.returning(generated)
+    else:  # no RETURNING of the new key on PostgreSQL: nobody reads it
+        statement = statement.inline()
     return Prepared(statement), complete
 
 
@@ -192,17 +195,9 @@ class _RowInsert:
     """INSERT of one table's rows, RETURNING the generated id where the table has one."""
 
     def __init__(self, table: Table) -> None:
-        self.table = table
-        columns, self._complete = _column_defaults(table)
-        self._names = frozenset(c.name for c in columns)
-        statement = insert(table).values({c.name: bindparam(c.name, type_=c.type) for c in columns})
-        generated = table.autoincrement_column
-        self._statement = Prepared(statement.returning(generated) if generated is not None else statement)
+        self._statement, self._complete = insert_all_columns(table, return_key=True)
 
     def run(self, session: Session, values: Mapping[str, Any]) -> Any:
-        unknown = values.keys() - self._names
-        if unknown:
-            raise TypeError(f"{self.table.name} has no column(s) {sorted(unknown)}")
         return self._statement.execute(connection(session), self._complete(dict(values)))
 
 
