@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
-from models import AuditEvent, Case, Closure, Plan
+from models import AuditEvent, Closure, Plan
 from models.closure import ClosureStatus
 from models.plan import PlanStatus
 from states import LifecycleMachine, Stage
 from tests.factories import World, contact, fire, open_case, to_monitoring
 from tests.service.refusals import assert_refused, count
-from tests.service.walks import case_at
+from tests.service.walks import case_at, fresh_case
 from yorisoi.errors import GuardFailed, PermissionDenied, TriggerNotAllowed
 from yorisoi.service.audit import verify_chains
 
@@ -35,13 +35,6 @@ def _refused_proposal(
     return error
 
 
-def _case(session: Session, case_id: int) -> Case:
-    session.expire_all()
-    case = session.get(Case, case_id)
-    assert case is not None
-    return case
-
-
 @pytest.mark.parametrize("stage", OPEN_STAGES)
 def test_approve_closure_from_every_open_stage(
     session: Session, world: World, machine: LifecycleMachine, stage: str
@@ -51,7 +44,7 @@ def test_approve_closure_from_every_open_stage(
     assert proposed.to_stage == stage  # a proposal is recorded; the stage stays
     closed = fire(session, machine, case_id, "approve_closure", world.supervisor, decided_on=DECISION_DAY)
     assert (closed.from_stage, closed.to_stage) == (stage, Stage.CLOSED)
-    case = _case(session, case_id)
+    case = fresh_case(session, case_id)
     assert (case.stage, case.closed_on, case.next_monitoring_on) == (Stage.CLOSED, DECISION_DAY, None)
     closure = session.exec(select(Closure).where(Closure.case_id == case_id)).one()
     assert (closure.status, closure.proposed_by, closure.decided_by) == (
@@ -112,7 +105,7 @@ def test_approve_closure_refused_for_proposer(
     assert [r.guard for r in error.refusals] == ["approver_is_not_closure_proposer"]
     assert "二者確認" in error.ja
     fire(session, machine, case_id, "approve_closure", world.supervisor, decided_on=DECISION_DAY)
-    assert _case(session, case_id).stage == Stage.CLOSED
+    assert fresh_case(session, case_id).stage == Stage.CLOSED
 
 
 def test_approve_or_reject_closure_refused_for_coordinator(
@@ -195,7 +188,7 @@ def test_reopen_closed_case_starts_new_episode_keeping_history(
         Stage.CLOSED,
         Stage.INTAKE,
     )
-    case = _case(session, case_id)
+    case = fresh_case(session, case_id)
     assert (case.number, case.stage, case.episode, case.closed_on) == (opened.number, Stage.INTAKE, 2, None)
     events = session.exec(
         select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(col(AuditEvent.seq))
@@ -230,7 +223,7 @@ def test_reopen_new_episode_ignores_old_closure_and_plan(
     assert [r.guard for r in error.refusals] == ["closure_pending"]
     _propose(session, world, machine, case_id)
     fire(session, machine, case_id, "approve_closure", world.supervisor, decided_on=dt.date(2026, 2, 1))
-    assert _case(session, case_id).stage == Stage.CLOSED
+    assert fresh_case(session, case_id).stage == Stage.CLOSED
     assert count(session, Closure, case_id=case_id, status=ClosureStatus.APPROVED) == 2
 
 

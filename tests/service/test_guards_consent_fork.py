@@ -10,7 +10,7 @@ from models import Meeting, MeetingAttendee
 from states import LifecycleMachine, MeetingKind, Stage
 from tests.factories import World, attendees, fire, give_consent
 from tests.service.refusals import assert_refused, count
-from tests.service.walks import MEETING_DAY, case_at, hold_support_meeting
+from tests.service.walks import MEETING_DAY, case_at, hold_support_meeting, stage_of
 from yorisoi.errors import GuardFailed
 from yorisoi.service import cases
 
@@ -36,15 +36,6 @@ def _hold_multilayer(
     )
 
 
-def _stage(session: Session, case_id: int) -> str:
-    from models import Case
-
-    case = session.get(Case, case_id)
-    assert case is not None
-    session.refresh(case)
-    return case.stage
-
-
 def _refused_multilayer(
     session: Session,
     world: World,
@@ -66,7 +57,7 @@ def test_hold_multilayer_meeting_with_covering_consent_moves_to_multilayer_meeti
     case_id = case_at(session, world, machine, Stage.ASSESSMENT)
     give_consent(session, world, machine, case_id, world.elderly, world.poverty)
     _hold_multilayer(session, world, machine, case_id, world.elderly, world.poverty)
-    assert _stage(session, case_id) == Stage.MULTILAYER_MEETING
+    assert stage_of(session, case_id) == Stage.MULTILAYER_MEETING
     meeting = session.exec(select(Meeting).where(Meeting.case_id == case_id)).one()
     assert (meeting.kind, meeting.held_on) == (MeetingKind.MULTILAYER, MEETING_DAY)
     # Municipal staff attend without an agency: the consent's scope does not concern them.
@@ -120,7 +111,7 @@ def test_hold_multilayer_meeting_refused_after_consent_withdrawn(
     case_id = case_at(session, world, machine, Stage.ASSESSMENT)
     give_consent(session, world, machine, case_id)
     fire(session, machine, case_id, "withdraw_consent", world.coordinator, withdrawn_on=dt.date(2025, 6, 15))
-    assert _stage(session, case_id) == Stage.ASSESSMENT  # recorded, the stage stays
+    assert stage_of(session, case_id) == Stage.ASSESSMENT  # recorded, the stage stays
     _refused_multilayer(session, world, machine, case_id)
 
 
@@ -131,7 +122,7 @@ def test_hold_multilayer_meeting_refused_when_consent_given_after_the_meeting_da
     give_consent(session, world, machine, case_id, on=dt.date(2025, 6, 25))
     _refused_multilayer(session, world, machine, case_id, held_on=dt.date(2025, 6, 24))
     _hold_multilayer(session, world, machine, case_id, held_on=dt.date(2025, 6, 25))  # same day is fine
-    assert _stage(session, case_id) == Stage.MULTILAYER_MEETING
+    assert stage_of(session, case_id) == Stage.MULTILAYER_MEETING
 
 
 def test_hold_support_meeting_refused_when_valid_consent_exists(
@@ -151,7 +142,7 @@ def test_hold_support_meeting_without_consent_moves_to_support_meeting(
 ) -> None:
     case_id = case_at(session, world, machine, Stage.ASSESSMENT)
     hold_support_meeting(session, world, machine, case_id)
-    assert _stage(session, case_id) == Stage.SUPPORT_MEETING
+    assert stage_of(session, case_id) == Stage.SUPPORT_MEETING
     meeting = session.exec(select(Meeting).where(Meeting.case_id == case_id)).one()
     assert meeting.kind == MeetingKind.SUPPORT
     acknowledged = session.exec(
@@ -162,7 +153,7 @@ def test_hold_support_meeting_without_consent_moves_to_support_meeting(
     later = case_at(session, world, machine, Stage.ASSESSMENT)
     give_consent(session, world, machine, later, on=dt.date(2025, 7, 1))
     hold_support_meeting(session, world, machine, later, on=MEETING_DAY)
-    assert _stage(session, later) == Stage.SUPPORT_MEETING
+    assert stage_of(session, later) == Stage.SUPPORT_MEETING
 
 
 # --- from the 支援会議 track ------------------------------------------------------------------
@@ -175,7 +166,7 @@ def test_hold_multilayer_meeting_from_support_meeting_once_consent_recorded(
     _refused_multilayer(session, world, machine, case_id, held_on=dt.date(2025, 7, 1))
     give_consent(session, world, machine, case_id, on=dt.date(2025, 6, 28))
     _hold_multilayer(session, world, machine, case_id, held_on=dt.date(2025, 7, 1))
-    assert _stage(session, case_id) == Stage.MULTILAYER_MEETING
+    assert stage_of(session, case_id) == Stage.MULTILAYER_MEETING
     kinds = session.exec(
         select(Meeting.kind).where(Meeting.case_id == case_id).order_by(col(Meeting.id))
     ).all()

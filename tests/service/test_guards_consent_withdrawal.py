@@ -7,21 +7,14 @@ import datetime as dt
 import pytest
 from sqlmodel import Session, col, select
 
-from models import Case, Consent
+from models import Consent
 from states import LifecycleMachine, Stage
 from tests.factories import World, attendees, fire, give_consent, latest_meeting_id, plan_data
 from tests.service.refusals import assert_refused
-from tests.service.walks import case_at, hold_support_meeting
+from tests.service.walks import case_at, fresh_case, hold_support_meeting
 from yorisoi.errors import GuardFailed, InvalidInput, TriggerNotAllowed
 
 WITHDRAWN_ON = dt.date(2025, 7, 1)
-
-
-def _case(session: Session, case_id: int) -> Case:
-    session.expire_all()
-    case = session.get(Case, case_id)
-    assert case is not None
-    return case
 
 
 def _withdraw(session: Session, world: World, machine: LifecycleMachine, case_id: int) -> None:
@@ -35,7 +28,7 @@ def test_withdraw_consent_returns_to_support_meeting(
     case_id = case_at(session, world, machine, stage)
     fired = fire(session, machine, case_id, "withdraw_consent", world.coordinator, withdrawn_on=WITHDRAWN_ON)
     assert (fired.from_stage, fired.to_stage) == (stage, Stage.SUPPORT_MEETING)
-    case = _case(session, case_id)
+    case = fresh_case(session, case_id)
     assert (case.stage, case.next_monitoring_on, case.overdue) == (Stage.SUPPORT_MEETING, None, False)
     consent = session.exec(select(Consent).where(Consent.case_id == case_id)).one()
     assert (consent.withdrawn_on, consent.withdrawn_by) == (WITHDRAWN_ON, world.coordinator.id)
@@ -87,7 +80,7 @@ def test_withdraw_consent_in_monitoring_blocks_consent_steps_until_given_again(
         assert refused.allowed == machine.triggers_from(Stage.SUPPORT_MEETING)
     # The 支援会議 track goes on meanwhile.
     hold_support_meeting(session, world, machine, case_id, on=dt.date(2025, 7, 12))
-    assert _case(session, case_id).stage == Stage.SUPPORT_MEETING
+    assert fresh_case(session, case_id).stage == Stage.SUPPORT_MEETING
     # Consent again: the multi-layered track reopens, and a new plan must be approved.
     give_consent(session, world, machine, case_id, on=dt.date(2025, 7, 15))
     multilayer(dt.date(2025, 7, 20))
@@ -108,7 +101,7 @@ def test_withdraw_consent_in_monitoring_blocks_consent_steps_until_given_again(
         meeting_id=latest_meeting_id(session, case_id),
         approved_on=dt.date(2025, 7, 22),
     )
-    assert _case(session, case_id).stage == Stage.MONITORING
+    assert fresh_case(session, case_id).stage == Stage.MONITORING
 
 
 def test_withdraw_consent_before_the_meeting_track_stays_in_stage(

@@ -22,7 +22,7 @@ from tests.factories import (
     to_multilayer_meeting,
 )
 from tests.service.refusals import assert_refused
-from tests.service.walks import hold_support_meeting
+from tests.service.walks import hold_support_meeting, stage_of
 from yorisoi.errors import GuardFailed, InvalidInput, PermissionDenied, TriggerNotAllowed
 from yorisoi.service.cases import Fired
 
@@ -58,13 +58,6 @@ def _refused_approval(
 def _plans(session: Session, case_id: int) -> list[Plan]:
     session.expire_all()
     return list(session.exec(select(Plan).where(Plan.case_id == case_id).order_by(col(Plan.version))).all())
-
-
-def _stage(session: Session, case_id: int) -> str:
-    case = session.get(Case, case_id)
-    assert case is not None
-    session.refresh(case)
-    return case.stage
 
 
 def test_approve_plan_by_another_supervisor_moves_to_monitoring(
@@ -177,7 +170,7 @@ def test_approve_plan_refused_with_meeting_before_draft_date(
         held_on=dt.date(2025, 6, 24),
         attendees=attendees(world.elderly, world.poverty),
     )
-    assert _stage(session, case_id) == Stage.PLANNING
+    assert stage_of(session, case_id) == Stage.PLANNING
     review_meeting = latest_meeting_id(session, case_id)
     too_early = assert_refused(
         session,
@@ -194,7 +187,7 @@ def test_approve_plan_refused_with_meeting_before_draft_date(
     )
     assert "approval date (2025-06-23) is before the meeting" in too_early.en
     _approve(session, machine, case_id, world.supervisor, review_meeting)
-    assert _stage(session, case_id) == Stage.MONITORING
+    assert stage_of(session, case_id) == Stage.MONITORING
 
 
 def test_approve_plan_refused_when_consent_no_longer_covers_plan_agencies(
@@ -261,7 +254,7 @@ def test_monitoring_only_after_plan_approved(
         summary="外出できた",
         held_on=APPROVAL_DAY,
     )
-    assert _stage(session, case_id) == Stage.MONITORING
+    assert stage_of(session, case_id) == Stage.MONITORING
 
 
 # --- revising --------------------------------------------------------------------------------
@@ -348,7 +341,7 @@ def test_revise_plan_approved_again_supersedes_old_version(
     )
     assert v2.id is not None
     assert [g[1] for g in _rows(session, PlanGoal, v2.id)] == ["就労体験に参加する"]
-    assert _stage(session, case_id) == Stage.MONITORING
+    assert stage_of(session, case_id) == Stage.MONITORING
     case = session.get(Case, case_id)
     assert case is not None and case.next_monitoring_on == dt.date(2025, 9, 5) + dt.timedelta(days=60)
 

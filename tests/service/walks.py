@@ -6,6 +6,7 @@ import datetime as dt
 
 from sqlmodel import Session
 
+from models import Case
 from states import LifecycleMachine, Stage
 from tests.factories import World, attendees, fire, open_case, plan_data, to_monitoring, to_multilayer_meeting
 
@@ -47,3 +48,15 @@ def case_at(session: Session, world: World, machine: LifecycleMachine, stage: st
     else:
         raise ValueError(f"no walk to {stage}")
     return case_id
+
+
+def fresh_case(session: Session, case_id: int) -> Case:
+    """The case as the database holds it now (nothing cached in the session)."""
+    session.expire_all()
+    case = session.get(Case, case_id)
+    assert case is not None
+    return case
+
+
+def stage_of(session: Session, case_id: int) -> str:
+    return fresh_case(session, case_id).stage
