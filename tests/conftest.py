@@ -14,12 +14,19 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel
 
 from models.db import create_db_engine, session_scope
 from states import LifecycleMachine, default_machine
 from tests.factories import World, build_world
+
+# Property and fuzz tests draw the same examples on every run ("ci", the default), so a red run is
+# a real defect; `pytest --hypothesis-profile=explore` draws new ones and remembers failures.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+hypothesis_settings.register_profile("explore", derandomize=False, max_examples=200)
+hypothesis_settings.load_profile("ci")
 
 POSTGRES_URL = os.environ.get(
     "YORISOI_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

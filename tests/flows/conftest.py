@@ -2,6 +2,10 @@
 
 Entering the harness costs ~15 s, so it is started once, lazily, by the first test that asks
 for `prefect_harness`; heartbeats are off (a synchronous flow otherwise pays ~1 s at exit).
+It is scoped to this package, not the session: leaving it drains Prefect's events and log
+workers, whose threads would otherwise keep touching the global `random` while later tests draw
+Hypothesis examples (a spurious "do not use the random module inside strategies" warning, seen
+as a FlakyFailure in tests/web/test_openapi_fuzz.py).
 Each test gets its own yorisoi SQLite database, named by YORISOI_DATABASE__URL, which is what
 the flows' tasks open.
 """
@@ -17,7 +21,7 @@ from sqlalchemy import Engine
 from tests.conftest import sqlite_engine
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     from prefect.settings import (
         PREFECT_FLOWS_HEARTBEAT_FREQUENCY,

@@ -1,7 +1,8 @@
 """Schemathesis against the served OpenAPI document: no request, however odd, gets a 500.
 
 Signed in as a supervisor (who may reach every endpoint), on a database holding one case.
-Bounded: a few dozen examples per operation, derandomized so CI sees the same ones.
+Bounded: a few dozen examples per operation, derandomized by the default Hypothesis profile
+(tests/conftest.py) so every run sends the same requests.
 """
 
 from __future__ import annotations
@@ -42,8 +43,6 @@ def test_api_never_answers_500(web: Web, signed_in: dict[str, str]) -> None:
         @settings(
             max_examples=EXAMPLES,
             deadline=None,
-            derandomize=True,
-            database=None,
             suppress_health_check=list(HealthCheck),
         )
         def never_500(case: Any) -> None:
