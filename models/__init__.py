@@ -5,6 +5,7 @@ from models.audit import AuditEvent
 from models.case import Case, CaseNumberCounter, Contact, ContactTopic
 from models.closure import Closure
 from models.consent import Consent, ConsentAgency
+from models.lifecycle import LifecycleVersion
 from models.meeting import Meeting, MeetingAttendee
 from models.outbox import OutboxMessage
 from models.outreach import OutreachActivity, ProgramEnrolment, ProgramProvider
@@ -24,6 +25,7 @@ __all__ = [
     "ContactTopic",
     "ExternalPlanRef",
     "Household",
+    "LifecycleVersion",
     "Meeting",
     "MeetingAttendee",
     "MonitoringRecord",

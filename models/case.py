@@ -47,13 +47,11 @@ CONTACT_METHOD_LABELS_JA: dict[str, str] = {
     ContactMethod.UNRECORDED: "未記録",
 }
 
-_version = sa.Column("version", sa.Integer, nullable=False)
-
 
 class Case(SQLModel, table=True):
-    """One person's case. `version` counts the case's audit events (optimistic locking)."""
+    """One person's case. `version` counts the case's audit events; the case service's UPDATE
+    checks it (optimistic locking) and nothing else writes it."""
 
-    __mapper_args__ = {"version_id_col": _version}
     __table_args__ = (
         sa.UniqueConstraint("fiscal_year", "serial", name="uq_case_fiscal_year_serial"),
         sa.Index("ix_case_stage_coordinator", "stage", "coordinator_id"),
@@ -66,7 +64,7 @@ class Case(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id", index=True)
     stage: str = Field(max_length=64)  # indexed with coordinator_id (ix_case_stage_coordinator)
     episode: int = 1
-    version: int = Field(default=1, sa_column=_version)
+    version: int = 1
     audit_head: str = Field(default=GENESIS_HASH, max_length=64)
     coordinator_id: int | None = Field(default=None, foreign_key="staff.id")
     desk_id: int | None = Field(default=None, foreign_key="agency.id")
@@ -74,6 +72,8 @@ class Case(SQLModel, table=True):
     closed_on: dt.date | None = None
     next_monitoring_on: dt.date | None = Field(default=None, index=True)
     overdue: bool = False
+    lifecycle_version: int = 1
+    """The version of the lifecycle the case runs on (`models.lifecycle`)."""
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
 

@@ -98,6 +98,18 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+def connection(session: Session) -> Connection:
+    """The connection of the session's transaction, after flushing pending ORM changes.
+
+    Core statements run on it take part in the session's transaction; the flush keeps the
+    order the ORM would use (its own statements autoflush) and returns at once when nothing
+    is pending.
+    """
+    if session.autoflush:
+        session.flush()
+    return session.connection()
+
+
 def engine_of(session: Session) -> Engine:
     """The engine behind a session, whether it was bound to an engine or to a connection."""
     return session.get_bind().engine

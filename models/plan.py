@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from models.timestamps import utcnow
 
@@ -13,12 +14,14 @@ from models.timestamps import utcnow
 class PlanStatus(StrEnum):
     DRAFT = "draft"
     APPROVED = "approved"
+    RETURNED = "returned"
     SUPERSEDED = "superseded"
 
 
 PLAN_STATUS_LABELS_JA: dict[str, str] = {
     PlanStatus.DRAFT: "承認待ち",
     PlanStatus.APPROVED: "承認済み",
+    PlanStatus.RETURNED: "差戻し",
     PlanStatus.SUPERSEDED: "改訂済み",
 }
 
@@ -36,7 +39,21 @@ class Plan(SQLModel, table=True):
     approved_by: int | None = Field(default=None, foreign_key="staff.id")
     approved_on: dt.date | None = Field(default=None, index=True)
     meeting_id: int | None = Field(default=None, foreign_key="meeting.id")
+    returned_by: int | None = Field(default=None, foreign_key="staff.id")
+    returned_on: dt.date | None = None
+    return_reason: str = ""
     created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+def current_plan(case_id: int, episode: int, status: str) -> SelectOfScalar[Plan]:
+    """What "the current plan" means everywhere: the newest version with `status` in the
+    case's current episode (the draft awaiting approval, or the plan in force)."""
+    return (
+        select(Plan)
+        .where(col(Plan.case_id) == case_id, col(Plan.episode) == episode, col(Plan.status) == status)
+        .order_by(col(Plan.version).desc())
+        .limit(1)
+    )
 
 
 class PlanGoal(SQLModel, table=True):

@@ -8,7 +8,7 @@ holding queries of their own. An address leaves this module only as
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_
@@ -39,6 +39,7 @@ from models import (
     RoleAssignment,
     Staff,
 )
+from models.plan import PlanStatus, current_plan
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +171,9 @@ class PlanView:
     goals: tuple[tuple[str, str], ...]
     roles: tuple[RoleView, ...]
     external_plans: tuple[tuple[str, str | None, str], ...]
+    returned_by: str | None = None
+    returned_on: dt.date | None = None
+    return_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +242,13 @@ class CaseDetail:
     closures: tuple[ClosureView, ...]
     outreach: tuple[OutreachView, ...]
     enrolments: tuple[EnrolmentView, ...]
+    current_plans: dict[str, int] = field(default_factory=dict)
+    """Status → version of the current plan with that status (`models.plan.current_plan`)."""
+
+    def current_plan(self, status: str) -> PlanView | None:
+        """The plan awaiting approval (`draft`) or in force (`approved`) in this episode."""
+        version = self.current_plans.get(status)
+        return next((p for p in self.plans if p.version == version), None) if version else None
 
 
 def case_detail(session: Session, case_id: int) -> CaseDetail | None:
@@ -305,6 +316,11 @@ def case_detail(session: Session, case_id: int) -> CaseDetail | None:
                 .order_by(col(OutreachActivity.done_on), col(OutreachActivity.id))
             )
         ),
+        current_plans={
+            status: plan.version
+            for status in (PlanStatus.DRAFT, PlanStatus.APPROVED)
+            if (plan := session.exec(current_plan(case_id, case.episode, status)).first()) is not None
+        },
         enrolments=tuple(
             EnrolmentView(e.program, p.name, e.start_on, e.end_on, e.id or 0, e.exited_on)
             for e, p in session.exec(
@@ -427,6 +443,9 @@ def _plans(
             tuple(goals.get(p.id or 0, [])),
             tuple(roles.get(p.id or 0, [])),
             tuple(refs.get(p.id or 0, [])),
+            staff.get(p.returned_by) if p.returned_by else None,
+            p.returned_on,
+            p.return_reason,
         )
         for p in plans
     )
@@ -443,6 +462,17 @@ class TimelineEntry:
     actor_name: str | None
     occurred_at: dt.datetime
     payload: dict[str, Any]
+    business_date: dt.date | None = None
+    """When what was recorded happened (the payload's `on`); `occurred_at` is when it was typed in."""
+    note: str = ""
+    """The memo typed with the action."""
+
+
+def _business_date(payload: dict[str, Any]) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(payload["on"]))
+    except (KeyError, ValueError):
+        return None
 
 
 def timeline(session: Session, case_id: int) -> list[TimelineEntry]:
@@ -456,7 +486,17 @@ def timeline(session: Session, case_id: int) -> list[TimelineEntry]:
     ).all()
     return [
         TimelineEntry(
-            e.seq, e.episode, e.action, e.from_stage, e.to_stage, login, name, e.occurred_at, dict(e.payload)
+            e.seq,
+            e.episode,
+            e.action,
+            e.from_stage,
+            e.to_stage,
+            login,
+            name,
+            e.occurred_at,
+            dict(e.payload),
+            _business_date(e.payload),
+            str(e.payload.get("note", "")),
         )
         for e, login, name in rows
     ]

@@ -2,13 +2,17 @@
 
 Validation collects every problem with the line it is on, so a municipality editing its own
 file sees all mistakes at once: unknown keys, unknown stages, unreachable stages, dead ends,
-guard names that do not exist, transitions to nowhere.
+guard names that do not exist, transitions to nowhere — and what the engine relies on: every
+trigger's `action` known, the actions and stage kinds the engine needs present, and each
+action's rules kept (`states.actions`: guards that cannot be dropped, where it may lead, who
+may take it).
 """
 
 from __future__ import annotations
 
 import re
 from collections import deque
+from collections.abc import Collection
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -16,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from states.actions import ACTION_RULES, REQUIRED_STAGE_KINDS, ActionRule, StageKind
 from states.guards import GUARDS
 from states.stages import Role
 
@@ -41,6 +46,7 @@ class StageDef:
     ja: str
     en: str
     final: bool = False
+    kind: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +55,7 @@ class TriggerDef:
     ja: str
     en: str
     roles: frozenset[str]
+    action: str = "note"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +91,22 @@ class Lifecycle:
         found = [s for s in self.stages if s.name == name]
         return found[0].ja if found else name
 
+    def stages_of_kind(self, kind: str) -> frozenset[str]:
+        """The stages the engine treats as `kind` (e.g. where monitoring runs)."""
+        return frozenset(s.name for s in self.stages if s.kind == kind)
+
+    @property
+    def monitoring_stages(self) -> frozenset[str]:
+        return self.stages_of_kind(StageKind.MONITORING)
+
+    def triggers_of(self, *actions: str) -> tuple[str, ...]:
+        """The triggers bound to any of `actions`, in file order."""
+        return tuple(name for name, t in self.triggers.items() if t.action in actions)
+
+    def action_of(self, trigger: str) -> str | None:
+        found = self.triggers.get(trigger)
+        return found.action if found else None
+
 
 class _LineLoader(yaml.SafeLoader):
     """A SafeLoader that remembers the line of every mapping and of each of its keys.
@@ -118,8 +141,8 @@ _TOP_KEYS = {
     "monitoring_interval_days",
     "consent_review_days",
 }
-_STAGE_KEYS = {"name", "ja", "en", "final"}
-_TRIGGER_KEYS = {"ja", "en", "roles"}
+_STAGE_KEYS = {"name", "ja", "en", "final", "kind"}
+_TRIGGER_KEYS = {"ja", "en", "roles", "action"}
 _TRANSITION_KEYS = {"trigger", "source", "dest", "guards"}
 
 
@@ -157,8 +180,11 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def parse_lifecycle(text: str, source: str = "<lifecycle>") -> Lifecycle:
-    """Parse and validate lifecycle YAML; raise `LifecycleError` listing every problem."""
+def parse_lifecycle(text: str, source: str = "<lifecycle>", *, reserved: Collection[str] = ()) -> Lifecycle:
+    """Parse and validate lifecycle YAML; raise `LifecycleError` listing every problem.
+
+    `reserved`: names a trigger may not have (the case service's record actions and events).
+    """
     try:
         doc = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
@@ -173,7 +199,7 @@ def parse_lifecycle(text: str, source: str = "<lifecycle>") -> Lifecycle:
     stages = _parse_stages(doc, check)
     stage_names = {s.name for s in stages}
     stage_lines = {s.name: line for s, line in stages.items()}
-    triggers = _parse_triggers(doc, check)
+    triggers = _parse_triggers(doc, check, frozenset(reserved))
     transitions, used_triggers = _parse_transitions(doc, check, stage_names, triggers)
     # Checked here, not when building the result: a bad value must be reported, not defaulted.
     monitoring_interval_days = check.positive_int(doc, "monitoring_interval_days", 90)
@@ -190,6 +216,8 @@ def parse_lifecycle(text: str, source: str = "<lifecycle>") -> Lifecycle:
         if name.name not in used_triggers:
             check.add(line, f"trigger '{name.name}' is declared but no transition uses it")
 
+    _check_kinds(doc, stages, check)
+    _check_actions(doc, stages, triggers, transitions, check)
     if not check.problems:
         _check_graph(initial, stages, transitions, check)
     if check.problems:
@@ -223,17 +251,29 @@ def _parse_stages(doc: dict[str, Any], check: _Checker) -> dict[StageDef, int]:
         if name in seen:
             check.add(_line(item, "name"), f"stage '{name}' is defined twice")
         seen.add(name)
+        kind = item.get("kind")
+        if kind is not None and kind not in {k.value for k in StageKind}:
+            check.add(
+                _line(item, "kind"),
+                f"stage '{name}' has unknown kind {kind!r} (known: {', '.join(k.value for k in StageKind)})",
+            )
+        final = bool(item.get("final", False))
+        if kind is not None and final:
+            check.add(_line(item, "kind"), f"stage '{name}' is final, so it cannot be a '{kind}' stage")
         stage = StageDef(
             name,
             check.text(item, "ja", f"stage '{name}'"),
             check.text(item, "en", f"stage '{name}'"),
-            bool(item.get("final", False)),
+            final,
+            None if kind is None else str(kind),
         )
         stages[stage] = item[_LINE]
     return stages
 
 
-def _parse_triggers(doc: dict[str, Any], check: _Checker) -> dict[str, tuple[TriggerDef, int]]:
+def _parse_triggers(
+    doc: dict[str, Any], check: _Checker, reserved: frozenset[str]
+) -> dict[str, tuple[TriggerDef, int]]:
     triggers: dict[str, tuple[TriggerDef, int]] = {}
     raw = doc.get("triggers")
     if not isinstance(raw, dict):
@@ -250,6 +290,8 @@ def _parse_triggers(doc: dict[str, Any], check: _Checker) -> dict[str, tuple[Tri
         check.keys(item, _TRIGGER_KEYS, f"trigger '{name}'")
         if not _IDENTIFIER.match(str(name)):
             check.add(line, f"trigger name '{name}' must be lower_snake_case ASCII")
+        if name in reserved:
+            check.add(line, f"trigger name '{name}' is taken by the case service's own action of that name")
         roles = _as_list(item.get("roles", []))
         for role in roles:
             if role not in known_roles:
@@ -259,12 +301,30 @@ def _parse_triggers(doc: dict[str, Any], check: _Checker) -> dict[str, tuple[Tri
                 )
         if not roles:
             check.add(_line(item, "roles"), f"trigger '{name}' needs at least one role in 'roles'")
+        action = item.get("action")
+        if action not in ACTION_RULES:
+            check.add(
+                _line(item, "action") if "action" in item else line,
+                f"trigger '{name}' needs an 'action' the engine knows, got {action!r} "
+                f"(known: {', '.join(ACTION_RULES)})",
+            )
+        else:
+            within = ACTION_RULES[action].roles_within
+            given = set(map(str, roles)) & known_roles  # unknown ones are reported above
+            beyond = sorted(given - within) if within is not None else []
+            if beyond:
+                check.add(
+                    _line(item, "roles"),
+                    f"trigger '{name}' ({action}) may only be given to {', '.join(sorted(within or ()))}, "
+                    f"not {', '.join(beyond)}",
+                )
         triggers[name] = (
             TriggerDef(
                 name,
                 check.text(item, "ja", f"trigger '{name}'"),
                 check.text(item, "en", f"trigger '{name}'"),
                 frozenset(roles),
+                str(action) if action in ACTION_RULES else "note",
             ),
             line,
         )
@@ -317,6 +377,88 @@ def _parse_transitions(
     return result, used
 
 
+def _check_kinds(doc: dict[str, Any], stages: dict[StageDef, int], check: _Checker) -> None:
+    present = {s.kind for s in stages}
+    for kind in sorted(REQUIRED_STAGE_KINDS - present):
+        check.add(
+            _line(doc, "stages"),
+            f"no stage has 'kind: {kind}': the engine needs one (the stage where monitoring runs)",
+        )
+
+
+def _check_actions(
+    doc: dict[str, Any],
+    stages: dict[StageDef, int],
+    triggers: dict[str, tuple[TriggerDef, int]],
+    transitions: list[tuple[TransitionDef, int]],
+    check: _Checker,
+) -> None:
+    """Hold every trigger to its action's rules; the engine's required actions must be bound."""
+    if not triggers:
+        return
+    bound = {t.action for t, _line in triggers.values()}
+    for rule in ACTION_RULES.values():
+        if rule.required and rule.name not in bound:
+            check.add(
+                _line(doc, "triggers"),
+                f"no trigger has 'action: {rule.name}' ({rule.ja}): the engine needs one",
+            )
+    by_name = {s.name: s for s in stages}
+    sources_of: dict[str, set[str]] = {}
+    for transition, line in transitions:
+        found = triggers.get(transition.trigger)
+        if found is None:
+            continue
+        rule = ACTION_RULES[found[0].action]
+        sources_of.setdefault(rule.name, set()).update(transition.sources)
+        _check_transition(transition, line, rule, by_name, check)
+    for rule in ACTION_RULES.values():
+        if rule.from_every_of_kind and rule.source_kind and rule.name in bound:
+            missing = sorted(
+                s.name
+                for s in stages
+                if s.kind == rule.source_kind and s.name not in sources_of.get(rule.name, ())
+            )
+            if missing:
+                check.add(
+                    _line(doc, "transitions"),
+                    f"'{rule.name}' must be possible from every '{rule.source_kind}' stage; "
+                    f"missing from: {', '.join(missing)}",
+                )
+
+
+def _check_transition(
+    t: TransitionDef, line: int, rule: ActionRule, stages: dict[str, StageDef], check: _Checker
+) -> None:
+    what = f"transition '{t.trigger}' ({rule.name})"
+    missing = sorted(rule.guards - set(t.guards))
+    if missing:
+        check.add(line, f"{what} must carry the guard(s) {', '.join(missing)}")
+    dest = stages.get(t.dest) if t.dest is not None else None
+    moves = dest is not None and any(source != dest.name for source in t.sources)
+    if rule.stays and moves:
+        check.add(line, f"{what} never changes the stage: remove 'dest'")
+    if dest is not None and moves:
+        if rule.dest_kind is not None and dest.kind != rule.dest_kind:
+            check.add(line, f"{what} must lead to a stage of kind '{rule.dest_kind}', not '{dest.name}'")
+        if rule.dest_final is True and not dest.final:
+            check.add(line, f"{what} must lead to a final stage, not '{dest.name}'")
+        if rule.dest_final is False and dest.final:
+            check.add(line, f"{what} cannot lead to the final stage '{dest.name}'")
+    elif rule.dest_final is True or rule.dest_kind is not None:
+        check.add(line, f"{what} must change the stage: give it a 'dest'")
+    for source in t.sources:
+        stage = stages.get(source)
+        if stage is None:
+            continue
+        if rule.source_kind is not None and stage.kind != rule.source_kind:
+            check.add(line, f"{what} may only start from a '{rule.source_kind}' stage, not '{source}'")
+        if rule.source_final is True and not stage.final:
+            check.add(line, f"{what} may only start from a final stage, not '{source}'")
+        if rule.source_final is False and stage.final:
+            check.add(line, f"{what} cannot start from the final stage '{source}'")
+
+
 def _check_graph(
     initial: str, stages: dict[StageDef, int], transitions: list[tuple[TransitionDef, int]], check: _Checker
 ) -> None:
@@ -354,13 +496,13 @@ def _closure(start: set[str], edges: dict[str, set[str]]) -> set[str]:
     return reached
 
 
-def load_lifecycle(path: Path | None = None) -> Lifecycle:
+def load_lifecycle(path: Path | None = None, *, reserved: Collection[str] = ()) -> Lifecycle:
     """Load a lifecycle file, or the default lifecycle shipped with yorisoi."""
     if path is None:
         text = resources.files("states").joinpath("lifecycles/default.yaml").read_text("utf-8")
-        return parse_lifecycle(text, "default.yaml")
+        return parse_lifecycle(text, "default.yaml", reserved=reserved)
     try:
         text = Path(path).read_text("utf-8")
     except OSError as exc:
         raise LifecycleError(str(path), [(0, f"cannot read the file: {exc.strerror}")]) from exc
-    return parse_lifecycle(text, str(path))
+    return parse_lifecycle(text, str(path), reserved=reserved)

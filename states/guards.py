@@ -3,7 +3,7 @@
 A guard looks at `CaseFacts` (what the database knows about the case, loaded lazily by the
 case service) and at the data of the action being taken, and returns `None` when the rule
 holds or a `Refusal` saying, in Japanese and English, why it does not. Lifecycle files name
-guards by their key in `GUARDS`.
+guards by their key in `GUARDS`; `@guard` declares each with what it requires, in Japanese.
 """
 
 from __future__ import annotations
@@ -95,6 +95,34 @@ class CaseFacts(Protocol):
 Guard = Callable[[CaseFacts, Mapping[str, Any]], Refusal | None]
 
 
+@dataclass(frozen=True, slots=True)
+class GuardDef:
+    """A guard as lifecycle files name it: the check and what it requires, in Japanese."""
+
+    name: str
+    check: Guard
+    requirement_ja: str
+    input_only: bool
+    """It judges only what the person is about to type (attendees' 守秘義務, the closure
+    reason), not the case: the preview of a case's actions leaves it to the form."""
+
+    def __call__(self, facts: CaseFacts, data: Mapping[str, Any]) -> Refusal | None:
+        return self.check(facts, data)
+
+
+GUARDS: dict[str, GuardDef] = {}
+"""Every guard by the name lifecycle files use, filled by `@guard` below."""
+
+
+def guard(requirement_ja: str, *, input_only: bool = False) -> Callable[[Guard], Guard]:
+    def register(check: Guard) -> Guard:
+        name = check.__name__
+        GUARDS[name] = GuardDef(name, check, requirement_ja, input_only)
+        return check
+
+    return register
+
+
 def _names(agencies: Iterable[AgencyRef]) -> str:
     return "、".join(sorted(a.name for a in agencies))
 
@@ -126,6 +154,7 @@ def _scope_refusal(guard: str, missing: set[AgencyRef]) -> Refusal:
     )
 
 
+@guard("本人同意がないこと（あれば重層的支援会議へ）")
 def no_valid_consent(facts: CaseFacts, data: Mapping[str, Any]) -> Refusal | None:
     held_on: dt.date = data.get("held_on", facts.today)
     if _consent_on(facts, held_on) is None:
@@ -137,6 +166,7 @@ def no_valid_consent(facts: CaseFacts, data: Mapping[str, Any]) -> Refusal | Non
     )
 
 
+@guard("出席者全員が守秘義務を確認していること", input_only=True)
 def attendees_bound_to_confidentiality(facts: CaseFacts, data: Mapping[str, Any]) -> Refusal | None:
     attendees: list[Attendee] = list(data.get("attendees", []))
     if not attendees:
@@ -156,6 +186,7 @@ def attendees_bound_to_confidentiality(facts: CaseFacts, data: Mapping[str, Any]
     )
 
 
+@guard("出席する機関が本人同意の範囲内であること")
 def consent_covers_attendees(facts: CaseFacts, data: Mapping[str, Any]) -> Refusal | None:
     held_on: dt.date = data.get("held_on", facts.today)
     consent = _consent_on(facts, held_on)
@@ -166,6 +197,7 @@ def consent_covers_attendees(facts: CaseFacts, data: Mapping[str, Any]) -> Refus
     return _scope_refusal("consent_covers_attendees", missing) if missing else None
 
 
+@guard("会議の出席者が記録されていること", input_only=True)
 def meeting_has_attendees(facts: CaseFacts, data: Mapping[str, Any]) -> Refusal | None:
     """A meeting nobody attended decides nothing (and its consent scope check would be empty)."""
     if list(data.get("attendees", [])):
@@ -177,6 +209,7 @@ def meeting_has_attendees(facts: CaseFacts, data: Mapping[str, Any]) -> Refusal 
     )
 
 
+@guard("プランの機関が本人同意の範囲内であること")
 def consent_covers_plan_agencies(facts: CaseFacts, data: Mapping[str, Any]) -> Refusal | None:
     consent = _consent_on(facts, facts.today)
     if consent is None:
@@ -186,6 +219,7 @@ def consent_covers_plan_agencies(facts: CaseFacts, data: Mapping[str, Any]) -> R
     return _scope_refusal("consent_covers_plan_agencies", missing) if missing else None
 
 
+@guard("承認するプランの機関が本人同意の範囲内であること")
 def consent_covers_current_plan(facts: CaseFacts, data: Mapping[str, Any]) -> Refusal | None:
     consent = _consent_on(facts, facts.today)
     if consent is None:
@@ -195,6 +229,7 @@ def consent_covers_current_plan(facts: CaseFacts, data: Mapping[str, Any]) -> Re
     return _scope_refusal("consent_covers_current_plan", missing) if missing else None
 
 
+@guard("有効な本人同意があること")
 def has_active_consent(facts: CaseFacts, data: Mapping[str, Any]) -> Refusal | None:
     if facts.active_consent() is not None:
         return None
@@ -205,6 +240,7 @@ def has_active_consent(facts: CaseFacts, data: Mapping[str, Any]) -> Refusal | N
     )
 
 
+@guard("承認待ちのプランがあること")
 def plan_drafted(facts: CaseFacts, data: Mapping[str, Any]) -> Refusal | None:
     if facts.plan_awaiting_approval() is not None:
         return None
@@ -215,6 +251,7 @@ def plan_drafted(facts: CaseFacts, data: Mapping[str, Any]) -> Refusal | None:
     )
 
 
+@guard("承認者がプランの作成者でないこと（二者確認）")
 def approver_is_not_plan_author(facts: CaseFacts, data: Mapping[str, Any]) -> Refusal | None:
     plan = facts.plan_awaiting_approval()
     if plan is None or plan.author_id != facts.actor.id:
@@ -226,6 +263,7 @@ def approver_is_not_plan_author(facts: CaseFacts, data: Mapping[str, Any]) -> Re
     )
 
 
+@guard("プランを決定した重層的支援会議が記録されていること")
 def plan_decided_at_meeting(facts: CaseFacts, data: Mapping[str, Any]) -> Refusal | None:
     meeting_id: int | None = data.get("meeting_id")
     meeting = facts.meeting(meeting_id) if meeting_id is not None else None
@@ -266,6 +304,7 @@ def plan_decided_at_meeting(facts: CaseFacts, data: Mapping[str, Any]) -> Refusa
     return None
 
 
+@guard("承認待ちの終結提案がないこと")
 def no_pending_closure(facts: CaseFacts, data: Mapping[str, Any]) -> Refusal | None:
     if facts.pending_closure() is None:
         return None
@@ -276,6 +315,7 @@ def no_pending_closure(facts: CaseFacts, data: Mapping[str, Any]) -> Refusal | N
     )
 
 
+@guard("終結理由と支援の評価が記載されていること", input_only=True)
 def closure_reason_complete(facts: CaseFacts, data: Mapping[str, Any]) -> Refusal | None:
     reason = data.get("reason")
     valid = {r.value for r in ClosureReason}
@@ -300,6 +340,7 @@ def closure_reason_complete(facts: CaseFacts, data: Mapping[str, Any]) -> Refusa
     return None
 
 
+@guard("終結の提案があること")
 def closure_pending(facts: CaseFacts, data: Mapping[str, Any]) -> Refusal | None:
     if facts.pending_closure() is not None:
         return None
@@ -310,6 +351,7 @@ def closure_pending(facts: CaseFacts, data: Mapping[str, Any]) -> Refusal | None
     )
 
 
+@guard("承認者が終結の提案者でないこと（二者確認）")
 def approver_is_not_closure_proposer(facts: CaseFacts, data: Mapping[str, Any]) -> Refusal | None:
     closure = facts.pending_closure()
     if closure is None or closure.proposed_by != facts.actor.id:
@@ -321,6 +363,7 @@ def approver_is_not_closure_proposer(facts: CaseFacts, data: Mapping[str, Any]) 
     )
 
 
+@guard("決定日が終結の提案日以降であること")
 def closure_decided_after_proposal(facts: CaseFacts, data: Mapping[str, Any]) -> Refusal | None:
     closure = facts.pending_closure()
     if closure is None or facts.today >= closure.proposed_on:
@@ -330,25 +373,3 @@ def closure_decided_after_proposal(facts: CaseFacts, data: Mapping[str, Any]) ->
         f"決定日（{facts.today}）が終結の提案日（{closure.proposed_on}）より前です。",
         f"The decision date ({facts.today}) is before the closure was proposed ({closure.proposed_on}).",
     )
-
-
-GUARDS: dict[str, Guard] = {
-    guard.__name__: guard
-    for guard in (
-        no_valid_consent,
-        attendees_bound_to_confidentiality,
-        consent_covers_attendees,
-        meeting_has_attendees,
-        consent_covers_plan_agencies,
-        consent_covers_current_plan,
-        has_active_consent,
-        plan_drafted,
-        approver_is_not_plan_author,
-        plan_decided_at_meeting,
-        no_pending_closure,
-        closure_reason_complete,
-        closure_pending,
-        approver_is_not_closure_proposer,
-        closure_decided_after_proposal,
-    )
-}

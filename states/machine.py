@@ -9,7 +9,10 @@ be proposed for 終結 (closure), which a supervisor other than the proposer app
 case can be reopened as a new episode.
 
 `LifecycleMachine.attempt` asks the machine whether a trigger may fire from a stage given the
-case's facts, and returns the new stage or the refusals. It does no I/O: the case service
+case's facts, and returns the new stage or the refusals; `explain` asks every guard of every
+transition the trigger has from that stage (the machine stops at the first that fails) and is
+what a preview of a case's actions shows. "Pure" here means no database, network or clock:
+the one file the module reads is the lifecycle itself, when it is loaded. The case service
 supplies the facts and writes the result.
 """
 
@@ -48,7 +51,7 @@ class _Token:
 
 
 def _condition(name: str) -> Any:
-    guard = GUARDS[name]
+    guard = GUARDS[name].check
 
     def check(event: EventData) -> bool:
         token = event.model
@@ -103,6 +106,43 @@ class LifecycleMachine:
         token = _Token(stage, facts, data)
         accepted = self._machine.events[trigger].trigger(token)
         return Outcome(bool(accepted), token.state, tuple(token.refusals))
+
+    def explain(
+        self,
+        stage: str,
+        trigger: str,
+        facts: CaseFacts,
+        data: Mapping[str, Any],
+        *,
+        skip_input_guards: bool = False,
+    ) -> Outcome:
+        """Like `attempt`, without moving anything and without stopping at the first refusal.
+
+        Each of the trigger's transitions from `stage` is asked in the machine's order, every
+        guard of it; the first whose guards all hold gives the destination. Otherwise the
+        refusals of all of them, each once. `skip_input_guards` leaves out the guards that
+        judge only typed input (a form checks those on submit).
+        """
+        event = self._machine.events[trigger]
+        token = _Token(stage, facts, data)
+        event_data = EventData(self._machine.get_state(stage), event, self._machine, token, (), {})
+        refusals: list[Refusal] = []
+        for transition in event.transitions.get(stage, []):
+            token.refusals = []
+            for condition in transition.conditions:
+                name = condition.func.__name__  # type: ignore[union-attr]
+                if skip_input_guards and GUARDS[name].input_only:
+                    continue
+                condition.check(event_data)
+            if not token.refusals:
+                return Outcome(True, transition.dest or stage)
+            refusals += [r for r in token.refusals if r not in refusals]
+        return Outcome(False, stage, tuple(refusals))
+
+    def trigger_for(self, stage: str, *actions: str) -> str | None:
+        """The trigger of one of `actions` that the lifecycle allows from `stage`, if any."""
+        allowed = self.triggers_from(stage)
+        return next((t for t in self.lifecycle.triggers_of(*actions) if t in allowed), None)
 
     def is_valid_step(self, source: str, trigger: str, dest: str) -> bool:
         """Whether the lifecycle has a transition `source --trigger--> dest` (guards aside)."""

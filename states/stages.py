@@ -1,20 +1,9 @@
-"""The stages and roles the engine itself knows by name.
+"""The vocabularies the engine itself knows: roles, closure reasons, meeting kinds.
 
-A municipality's lifecycle file may add stages of its own; those are plain strings in the
-database. The built-in ones are named here once, so no other module repeats the strings.
+Stages and triggers are not here: they are the lifecycle file's, named by the municipality.
 """
 
 from enum import StrEnum
-
-
-class Stage(StrEnum):
-    INTAKE = "intake"
-    ASSESSMENT = "assessment"
-    SUPPORT_MEETING = "support_meeting"
-    MULTILAYER_MEETING = "multilayer_meeting"
-    PLANNING = "planning"
-    MONITORING = "monitoring"
-    CLOSED = "closed"
 
 
 class Role(StrEnum):

@@ -102,7 +102,7 @@ def attendees(*agencies: Agency, acknowledged: bool = True) -> list[dict[str, An
 def fire(
     session: Session, machine: LifecycleMachine, case_id: int, trigger: str, actor: Staff, **data: Any
 ) -> Fired:
-    return cases.fire(session=session, case_id=case_id, trigger=trigger, actor=actor, machine=machine, **data)
+    return cases.fire(session=session, case_id=case_id, action=trigger, actor=actor, machine=machine, **data)
 
 
 def give_consent(
@@ -113,7 +113,8 @@ def give_consent(
     *agencies: Agency,
     on: dt.date | None = None,
 ) -> Fired:
-    return cases.give_consent(
+    return cases.fire(
+        action="give_consent",
         session=session,
         case_id=case_id,
         actor=world.coordinator,

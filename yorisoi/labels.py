@@ -1,7 +1,8 @@
 """Japanese labels for what people see (CLI and web), and reading a code or its label from input.
 
-Stage and trigger labels come from the lifecycle (a municipality may rename them); the rest
-from the label tables next to each enum.
+Stage and trigger labels come from the lifecycle (a municipality may rename them), those of
+record actions and system events from the action registry, guards' from their declaration,
+the rest from the label tables next to each enum.
 """
 
 from __future__ import annotations
@@ -14,18 +15,11 @@ from models.consent import CONSENT_METHOD_LABELS_JA
 from models.outreach import OUTREACH_KIND_LABELS_JA, PROGRAM_LABELS_JA
 from models.plan import PLAN_STATUS_LABELS_JA
 from models.staff import AGENCY_FIELD_LABELS_JA
-from states import Lifecycle
+from states import GUARDS, Lifecycle
+from states.actions import STAGE_KIND_LABELS_JA
 from states.stages import CLOSURE_REASON_LABELS_JA, MEETING_KIND_LABELS_JA, ROLE_LABELS_JA
 from yorisoi.errors import InvalidInput
-
-# Actions the service records without a lifecycle trigger (the stage stays).
-RECORDED_ACTIONS_JA: dict[str, str] = {
-    "open_case": "受付（ケース作成）",
-    "add_contact": "相談の記録",
-    "give_consent": "本人同意の記録",
-    "log_outreach": "アウトリーチの記録",
-    "enrol_in_program": "参加支援の登録",
-}
+from yorisoi.service import registry
 
 CLOSURE_STATUS_JA: dict[str, str] = {
     ClosureStatus.PROPOSED: "承認待ち",
@@ -36,25 +30,10 @@ CLOSURE_STATUS_JA: dict[str, str] = {
 # `meeting hold --kind` takes these words; the trigger is `hold_<word>_meeting`.
 MEETING_KIND_CHOICES: dict[str, str] = {"support": "支援会議", "multilayer": "重層的支援会議"}
 
-# What each guard of the lifecycle requires, for the lifecycle page (identifiers in states/guards.py).
-GUARDS_JA: dict[str, str] = {
-    "no_valid_consent": "本人同意がないこと（あれば重層的支援会議へ）",
-    "attendees_bound_to_confidentiality": "出席者全員が守秘義務を確認していること",
-    "consent_covers_attendees": "出席する機関が本人同意の範囲内であること",
-    "meeting_has_attendees": "会議の出席者が記録されていること",
-    "consent_covers_plan_agencies": "プランの機関が本人同意の範囲内であること",
-    "consent_covers_current_plan": "承認するプランの機関が本人同意の範囲内であること",
-    "has_active_consent": "有効な本人同意があること",
-    "plan_drafted": "承認待ちのプランがあること",
-    "approver_is_not_plan_author": "承認者がプランの作成者でないこと（二者確認）",
-    "plan_decided_at_meeting": "プランを決定した重層的支援会議が記録されていること",
-    "no_pending_closure": "承認待ちの終結提案がないこと",
-    "closure_reason_complete": "終結理由と支援の評価が記載されていること",
-    "closure_pending": "終結の提案があること",
-    "approver_is_not_closure_proposer": "承認者が終結の提案者でないこと（二者確認）",
-    "closure_decided_after_proposal": "決定日が終結の提案日以降であること",
-}
+# What each guard of the lifecycle requires, for the lifecycle page (declared with the guard).
+GUARDS_JA: dict[str, str] = {name: g.requirement_ja for name, g in GUARDS.items()}
 
+STAGE_KINDS = STAGE_KIND_LABELS_JA
 REFERRERS = REFERRER_LABELS_JA
 METHODS = CONTACT_METHOD_LABELS_JA
 CONSENT_METHODS = CONSENT_METHOD_LABELS_JA
@@ -72,8 +51,8 @@ def stage(lifecycle: Lifecycle, name: str) -> str:
 
 
 def action(lifecycle: Lifecycle, name: str) -> str:
-    trigger = lifecycle.triggers.get(name)
-    return trigger.ja if trigger else RECORDED_ACTIONS_JA.get(name, name)
+    """The label of an event's action (a trigger of `lifecycle`, a record action, a system event)."""
+    return registry.label(lifecycle, name)
 
 
 def label(labels: Mapping[str, str], code: str | None) -> str:

@@ -15,7 +15,9 @@ from yorisoi.settings import Settings
 @lru_cache(maxsize=4)
 def machine_for(lifecycle_file: Path | None) -> LifecycleMachine:
     """The shared machine of a lifecycle file (the default one when `None`)."""
-    return LifecycleMachine(load_lifecycle(lifecycle_file))
+    from yorisoi.service.registry import RESERVED_NAMES
+
+    return LifecycleMachine(load_lifecycle(lifecycle_file, reserved=RESERVED_NAMES))
 
 
 def machine(settings: Settings) -> LifecycleMachine:

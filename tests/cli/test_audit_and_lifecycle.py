@@ -90,7 +90,15 @@ def test_lifecycle_check_lists_every_problem_with_its_line(cli: Cli, tmp_path: P
     assert any(line.startswith(f"{broken}:10: ") and "no_such_guard" in line for line in lines)
     assert "エラー: ライフサイクル定義" in result.stderr
     failed = cli.json("lifecycle", "check", str(broken), ok=False)
-    assert failed["code"] == "invalid_lifecycle" and {p["line"] for p in failed["problems"]} == {9, 10}
+    by_line: dict[int, str] = {}
+    for problem in failed["problems"]:
+        by_line[problem["line"]] = by_line.get(problem["line"], "") + problem["message"] + "\n"
+    assert failed["code"] == "invalid_lifecycle" and set(by_line) == {3, 6, 7, 9, 10}
+    # What the engine needs and the file lacks: a monitoring stage, an action per trigger and
+    # the actions only a file that can carry a case from intake to closure has.
+    assert "kind: monitoring" in by_line[3]
+    assert "trigger 'close' needs an 'action'" in by_line[7]
+    assert "no trigger has 'action: approve_plan'" in by_line[6]
 
 
 def test_lifecycle_check_of_a_missing_file_fails(cli: Cli, tmp_path: Path) -> None:

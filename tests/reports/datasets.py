@@ -121,7 +121,8 @@ class _Service:
     def contact(
         self, case_id: int, on: dt.date, desk: Agency, referrer: str, method: str, topics: list[str]
     ) -> None:
-        cases.add_contact(
+        cases.fire(
+            action="add_contact",
             session=self.session,
             case_id=case_id,
             actor=self.world.coordinator,
@@ -137,14 +138,15 @@ class _Service:
         cases.fire(
             session=self.session,
             case_id=case_id,
-            trigger=trigger,
+            action=trigger,
             actor=actor or self.world.coordinator,
             machine=self.machine,
             **data,
         )
 
     def outreach(self, case_id: int, kind: str, on: dt.date) -> None:
-        cases.log_outreach(
+        cases.fire(
+            action="log_outreach",
             session=self.session,
             case_id=case_id,
             actor=self.world.coordinator,
@@ -154,7 +156,8 @@ class _Service:
         )
 
     def consent(self, case_id: int, on: dt.date) -> None:
-        cases.give_consent(
+        cases.fire(
+            action="give_consent",
             session=self.session,
             case_id=case_id,
             actor=self.world.coordinator,
@@ -203,7 +206,8 @@ class _Service:
         self.fire(case_id, "approve_closure", self.world.supervisor, decided_on=on)
 
     def enrol(self, case_id: int, provider: ProgramProvider, start: dt.date, days: int) -> None:
-        cases.enrol_in_program(
+        cases.fire(
+            action="enrol_in_program",
             session=self.session,
             case_id=case_id,
             actor=self.world.coordinator,

@@ -27,7 +27,8 @@ def record_contacts(
                 for case_id in case_ids:
                     while True:
                         try:
-                            cases.add_contact(
+                            cases.fire(
+                                action="add_contact",
                                 session=session,
                                 case_id=case_id,
                                 actor=actor,

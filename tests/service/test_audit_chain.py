@@ -11,8 +11,9 @@ from sqlmodel import Session
 
 from models import AuditEvent, Case
 from models.audit import event_hash
-from states import LifecycleMachine, Stage
+from states import LifecycleMachine
 from tests.factories import World, fire, open_case, to_monitoring
+from tests.lifecycle_names import Stage
 from yorisoi.service.audit import ChainReport, verify_chains
 
 

@@ -17,8 +17,9 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, select
 
 from models import AuditEvent, Case, Contact, OutboxMessage
-from states import LifecycleMachine, Stage
+from states import LifecycleMachine
 from tests.factories import World, fire, open_case
+from tests.lifecycle_names import Stage
 from tests.service.concurrent_worker import record_contacts
 from yorisoi.errors import GuardFailed, TriggerNotAllowed, VersionConflict
 from yorisoi.service import cases
@@ -110,7 +111,7 @@ def test_racing_closure_approvals_close_the_case_once(
                 cases.fire(
                     session=own,
                     case_id=case_id,
-                    trigger="approve_closure",
+                    action="approve_closure",
                     actor=actor,
                     machine=machine,
                     decided_on=dt.date(2025, 6, 4),

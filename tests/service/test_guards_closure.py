@@ -11,11 +11,12 @@ from sqlmodel import Session, col, select
 from models import AuditEvent, Closure, Plan
 from models.closure import ClosureStatus
 from models.plan import PlanStatus
-from states import LifecycleMachine, Stage
+from states import LifecycleMachine
 from tests.factories import World, contact, fire, open_case, to_monitoring
+from tests.lifecycle_names import Stage
 from tests.service.refusals import assert_refused, count
 from tests.service.walks import case_at, fresh_case
-from yorisoi.errors import GuardFailed, PermissionDenied, TriggerNotAllowed
+from yorisoi.errors import GuardFailed, InvalidInput, PermissionDenied, TriggerNotAllowed
 from yorisoi.service.audit import verify_chains
 
 PROPOSAL = {"reason": "goals_met", "evaluation": "週1回の外出が定着した", "proposed_on": dt.date(2025, 9, 1)}
@@ -58,8 +59,9 @@ def test_propose_closure_refused_without_listed_reason_text_or_evaluation(
     session: Session, world: World, machine: LifecycleMachine
 ) -> None:
     case_id = open_case(session, world, machine).case_id
-    error = _refused_proposal(session, world, machine, case_id, reason="bored", evaluation="x")
-    assert "'bored'" in error.en and "goals_met" in error.en and "終結理由" in error.ja
+    with pytest.raises(InvalidInput) as unknown:
+        _propose(session, world, machine, case_id, reason="bored", evaluation="x")
+    assert "'goals_met'" in unknown.value.en and "終結理由" in unknown.value.ja
     error = _refused_proposal(
         session, world, machine, case_id, reason="other", reason_text=" ", evaluation="x"
     )

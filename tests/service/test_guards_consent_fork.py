@@ -7,8 +7,9 @@ import datetime as dt
 from sqlmodel import Session, col, select
 
 from models import Meeting, MeetingAttendee
-from states import LifecycleMachine, MeetingKind, Stage
+from states import LifecycleMachine, MeetingKind
 from tests.factories import World, attendees, fire, give_consent
+from tests.lifecycle_names import Stage
 from tests.service.refusals import assert_refused, count
 from tests.service.walks import MEETING_DAY, case_at, hold_support_meeting, stage_of
 from yorisoi.errors import GuardFailed
@@ -181,7 +182,7 @@ def test_hold_support_meeting_repeated_stays_in_support_meeting(
         fired = cases.fire(
             session=session,
             case_id=case_id,
-            trigger="hold_support_meeting",
+            action="hold_support_meeting",
             actor=world.supervisor,
             machine=machine,
             held_on=day,

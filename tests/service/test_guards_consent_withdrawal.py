@@ -8,8 +8,9 @@ import pytest
 from sqlmodel import Session, col, select
 
 from models import Consent
-from states import LifecycleMachine, Stage
+from states import LifecycleMachine
 from tests.factories import World, attendees, fire, give_consent, latest_meeting_id, plan_data
+from tests.lifecycle_names import Stage
 from tests.service.refusals import assert_refused
 from tests.service.walks import case_at, fresh_case, hold_support_meeting
 from yorisoi.errors import GuardFailed, InvalidInput, TriggerNotAllowed

@@ -30,7 +30,8 @@ def _enrol(
     start: dt.date,
     end: dt.date,
 ) -> object:
-    return cases.enrol_in_program(
+    return cases.fire(
+        action="enrol_in_program",
         session=session,
         case_id=case_id,
         actor=world.coordinator,

@@ -13,8 +13,9 @@ from typing import Any
 from sqlmodel import Session
 
 from models.outreach import Program
-from states import LifecycleMachine, Stage
+from states import LifecycleMachine
 from tests.factories import World, attendees, contact, fire, give_consent, open_case, plan_data
+from tests.lifecycle_names import Stage
 from tests.service.refusals import assert_refused
 from tests.service.walks import case_at
 from yorisoi.errors import (
@@ -44,12 +45,16 @@ def test_action_on_unknown_case_is_not_found(
         "machine": machine,
     }
     entry_points: dict[str, Callable[[], object]] = {
-        "fire": lambda: cases.fire(**actor, trigger="start_assessment"),
-        "add_contact": lambda: cases.add_contact(**actor, **contact(world)),
-        "give_consent": lambda: cases.give_consent(**actor, agency_ids=[world.elderly.id]),
-        "log_outreach": lambda: cases.log_outreach(**actor, kind="home_visit"),
-        "enrol_in_program": lambda: cases.enrol_in_program(
-            **actor, provider_id=provider.id, start_on=dt.date(2025, 5, 1), end_on=dt.date(2025, 5, 2)
+        "fire": lambda: cases.fire(**actor, action="start_assessment"),
+        "add_contact": lambda: cases.fire(action="add_contact", **actor, **contact(world)),
+        "give_consent": lambda: cases.fire(action="give_consent", **actor, agency_ids=[world.elderly.id]),
+        "log_outreach": lambda: cases.fire(action="log_outreach", **actor, kind="home_visit"),
+        "enrol_in_program": lambda: cases.fire(
+            action="enrol_in_program",
+            **actor,
+            provider_id=provider.id,
+            start_on=dt.date(2025, 5, 1),
+            end_on=dt.date(2025, 5, 2),
         ),
     }
     for name, call in entry_points.items():
@@ -130,15 +135,20 @@ def test_fire_stale_expected_version_is_version_conflict(
 ) -> None:
     opened = open_case(session, world, machine)
     seen = opened.version
-    cases.add_contact(
-        session=session, case_id=opened.case_id, actor=world.coordinator2, machine=machine, **contact(world)
+    cases.fire(
+        action="add_contact",
+        session=session,
+        case_id=opened.case_id,
+        actor=world.coordinator2,
+        machine=machine,
+        **contact(world),
     )
 
     def assess(expected_version: int) -> object:
         return cases.fire(
             session=session,
             case_id=opened.case_id,
-            trigger="start_assessment",
+            action="start_assessment",
             actor=world.coordinator,
             machine=machine,
             expected_version=expected_version,
@@ -246,7 +256,7 @@ def test_record_actions_invalid_input_is_refused_and_writes_nothing(
     }
 
     def add_contact(**change: Any) -> Callable[[], object]:
-        return lambda: cases.add_contact(**on_case, **{**contact(world), **change})
+        return lambda: cases.fire(action="add_contact", **on_case, **{**contact(world), **change})
 
     attempts: dict[str, tuple[Callable[[], object], str]] = {
         "unknown topic": (add_contact(topics=["income", "gambling"]), "gambling"),
@@ -265,11 +275,17 @@ def test_record_actions_invalid_input_is_refused_and_writes_nothing(
             "gambling",
         ),
         "consent unknown agency": (
-            lambda: cases.give_consent(**on_case, agency_ids=[world.elderly.id, 9999]),
+            lambda: cases.fire(action="give_consent", **on_case, agency_ids=[world.elderly.id, 9999]),
             "9999",
         ),
-        "consent without agencies": (lambda: cases.give_consent(**on_case, agency_ids=[]), "agency_ids"),
-        "outreach unknown kind": (lambda: cases.log_outreach(**on_case, kind="phone_call"), "kind"),
+        "consent without agencies": (
+            lambda: cases.fire(action="give_consent", **on_case, agency_ids=[]),
+            "agency_ids",
+        ),
+        "outreach unknown kind": (
+            lambda: cases.fire(action="log_outreach", **on_case, kind="phone_call"),
+            "kind",
+        ),
         "reopen unknown topic": (
             lambda: fire(
                 session,

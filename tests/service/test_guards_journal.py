@@ -45,7 +45,8 @@ def test_every_action_writes_one_audit_event_and_one_outbox_message(
         )
 
     def consent(on: dt.date) -> Callable[[], Fired]:
-        return lambda: cases.give_consent(
+        return lambda: cases.fire(
+            action="give_consent",
             session=session,
             case_id=case_id,
             actor=world.coordinator,
@@ -57,14 +58,20 @@ def test_every_action_writes_one_audit_event_and_one_outbox_message(
     actions: list[tuple[str, Callable[[], Fired]]] = [
         (
             "add_contact",
-            lambda: cases.add_contact(
-                session=session, case_id=case_id, actor=world.coordinator, machine=machine, **contact(world)
+            lambda: cases.fire(
+                action="add_contact",
+                session=session,
+                case_id=case_id,
+                actor=world.coordinator,
+                machine=machine,
+                **contact(world),
             ),
         ),
         ("start_assessment", run("start_assessment", note="家族から聞き取り")),
         (
             "log_outreach",
-            lambda: cases.log_outreach(
+            lambda: cases.fire(
+                action="log_outreach",
                 session=session,
                 case_id=case_id,
                 actor=world.coordinator,
@@ -75,7 +82,8 @@ def test_every_action_writes_one_audit_event_and_one_outbox_message(
         ),
         (
             "enrol_in_program",
-            lambda: cases.enrol_in_program(
+            lambda: cases.fire(
+                action="enrol_in_program",
                 session=session,
                 case_id=case_id,
                 actor=world.coordinator,
@@ -90,6 +98,10 @@ def test_every_action_writes_one_audit_event_and_one_outbox_message(
         ("give_consent", consent(dt.date(2025, 6, 10))),
         ("hold_multilayer_meeting", meeting("hold_multilayer_meeting", dt.date(2025, 6, 20))),
         ("draft_plan", run("draft_plan", **plan_data(world))),
+        (
+            "return_plan",
+            run("return_plan", "supervisor", reason="目標を具体的に", returned_on=dt.date(2025, 6, 21)),
+        ),
         ("draft_plan", run("draft_plan", **plan_data(world, on=dt.date(2025, 6, 21)))),
         ("hold_multilayer_meeting", meeting("hold_multilayer_meeting", dt.date(2025, 6, 22))),
         ("approve_plan", approve(dt.date(2025, 6, 25))),
@@ -115,8 +127,13 @@ def test_every_action_writes_one_audit_event_and_one_outbox_message(
         ("approve_closure", run("approve_closure", "supervisor", decided_on=dt.date(2025, 9, 30))),
         (
             "add_contact",
-            lambda: cases.add_contact(
-                session=session, case_id=case_id, actor=world.coordinator, machine=machine, **contact(world)
+            lambda: cases.fire(
+                action="add_contact",
+                session=session,
+                case_id=case_id,
+                actor=world.coordinator,
+                machine=machine,
+                **contact(world),
             ),
         ),
         ("reopen", run("reopen", contact=contact(world, on=dt.date(2026, 1, 8)))),

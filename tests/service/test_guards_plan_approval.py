@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from models import Case, ExternalPlanRef, Plan, PlanGoal, RoleAssignment, Staff
 from models.plan import PlanStatus
-from states import LifecycleMachine, Stage
+from states import LifecycleMachine
 from tests.factories import (
     World,
     attendees,
@@ -21,6 +21,7 @@ from tests.factories import (
     to_monitoring,
     to_multilayer_meeting,
 )
+from tests.lifecycle_names import Stage
 from tests.service.refusals import assert_refused
 from tests.service.walks import hold_support_meeting, stage_of
 from yorisoi.errors import GuardFailed, InvalidInput, PermissionDenied, TriggerNotAllowed

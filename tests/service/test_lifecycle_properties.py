@@ -43,8 +43,9 @@ from sqlmodel import Session, SQLModel
 
 from models import Agency, Staff
 from models.db import create_db_engine
-from states import Stage, default_machine
+from states import default_machine
 from tests.factories import World, build_world, contact
+from tests.lifecycle_names import Stage
 from yorisoi.errors import YorisoiError
 from yorisoi.service import cases
 from yorisoi.service.audit import verify_chains
@@ -290,7 +291,7 @@ class LifecycleWalk(RuleBasedStateMachine):
             lambda: cases.fire(
                 session=self.session,
                 case_id=case_id,
-                trigger=trigger,
+                action=trigger,
                 actor=staff,
                 machine=MACHINE,
                 expected_version=expected,
@@ -310,7 +311,8 @@ class LifecycleWalk(RuleBasedStateMachine):
         if trigger == "give_consent":
             agencies = [a.id for a in self.world.agencies]
             self._attempt(
-                lambda: cases.give_consent(
+                lambda: cases.fire(
+                    action="give_consent",
                     session=self.session,
                     case_id=case_id,
                     actor=self.world.coordinator,
@@ -329,7 +331,7 @@ class LifecycleWalk(RuleBasedStateMachine):
             lambda: cases.fire(
                 session=self.session,
                 case_id=case_id,
-                trigger=trigger,
+                action=trigger,
                 actor=staff,
                 machine=MACHINE,
                 **payload,
@@ -401,7 +403,8 @@ class LifecycleWalk(RuleBasedStateMachine):
         given_on = self._day(data, case_id, "given_on")
         agency_ids = self._agency_ids(data, "consent scope", min_size=1)
         self._attempt(
-            lambda: cases.give_consent(
+            lambda: cases.fire(
+                action="give_consent",
                 session=self.session,
                 case_id=case_id,
                 actor=self.world.coordinator,

@@ -7,8 +7,9 @@ import datetime as dt
 from sqlmodel import Session
 
 from models import Case
-from states import LifecycleMachine, Stage
+from states import LifecycleMachine
 from tests.factories import World, fire, open_case, to_monitoring
+from tests.lifecycle_names import Stage
 from yorisoi.service.audit import verify_chains
 
 

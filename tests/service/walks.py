@@ -7,8 +7,9 @@ import datetime as dt
 from sqlmodel import Session
 
 from models import Case
-from states import LifecycleMachine, Stage
+from states import LifecycleMachine
 from tests.factories import World, attendees, fire, open_case, plan_data, to_monitoring, to_multilayer_meeting
+from tests.lifecycle_names import Stage
 
 MEETING_DAY = dt.date(2025, 6, 20)
 

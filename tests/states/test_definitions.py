@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import textwrap
 from collections import deque
 from importlib import resources
@@ -9,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from states import GUARDS, Lifecycle, LifecycleError, LifecycleMachine, Role, Stage, load_lifecycle
+from states import GUARDS, Lifecycle, LifecycleError, LifecycleMachine, Role, load_lifecycle
 from states.definition import parse_lifecycle
-from states.guards import Actor
+from states.guards import Actor, PlanFacts
+from tests.lifecycle_names import Stage
 
 LIFECYCLE_DIR = Path(str(resources.files("states").joinpath("lifecycles")))
 SHIPPED = sorted(LIFECYCLE_DIR.glob("*.yaml"))
@@ -36,8 +38,8 @@ def _reachable(start: set[str], edges: dict[str, set[str]]) -> set[str]:
     return seen
 
 
-def test_shipped_lifecycles_include_default_and_suspension_example() -> None:
-    assert {p.name for p in SHIPPED} >= {"default.yaml", "example-suspension.yaml"}
+def test_shipped_lifecycles_are_the_default_and_the_tsunagi_example() -> None:
+    assert {p.name for p in SHIPPED} == {"default.yaml", "tsunagi.yaml"}
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
@@ -94,22 +96,30 @@ class _NoFacts:
         raise AssertionError(f"an unguarded transition asked for {name}")
 
 
-def test_suspension_example_loads_with_its_own_stage_and_interval() -> None:
-    lifecycle = load_lifecycle(LIFECYCLE_DIR / "example-suspension.yaml")
-    assert lifecycle.stage("suspended").ja == "中断"
-    assert lifecycle.monitoring_interval_days == 60
-    assert lifecycle.triggers["suspend"].roles == {Role.SUPERVISOR}
-    machine = LifecycleMachine(lifecycle)
-    assert "suspend" in machine.triggers_from(Stage.MONITORING)
-    assert machine.triggers_from("suspended") == (
-        "approve_closure",
-        "propose_closure",
-        "reject_closure",
-        "resume",
+def test_tsunagi_example_renames_every_stage_and_trigger_of_the_default() -> None:
+    default, tsunagi = load_lifecycle(), load_lifecycle(LIFECYCLE_DIR / "tsunagi.yaml")
+    assert not {s.name for s in default.stages} & {s.name for s in tsunagi.stages}
+    assert not set(default.triggers) & set(tsunagi.triggers)
+    assert tsunagi.monitoring_interval_days == 60
+    assert tsunagi.monitoring_stages == {"shien_jisshi", "mimamori"}
+    # Every action the default binds, the example binds too, under its own names.
+    assert {t.action for t in default.triggers.values()} <= {t.action for t in tsunagi.triggers.values()}
+
+
+def test_tsunagi_example_pauses_and_resumes_through_the_assessment() -> None:
+    machine = LifecycleMachine(load_lifecycle(LIFECYCLE_DIR / "tsunagi.yaml"))
+    assert "chudan_suru" in machine.triggers_from("mimamori")
+    assert machine.triggers_from("chudan") == (
+        "chudan_kaijo",
+        "doui_tekkai",
+        "shuryo_kettei",
+        "shuryo_modoshi",
+        "shuryo_teian",
     )
-    resumed = machine.attempt("suspended", "resume", _NoFacts(), {})  # type: ignore[arg-type]
-    assert resumed.accepted and resumed.stage == Stage.ASSESSMENT
-    assert "suspend" not in LifecycleMachine(load_lifecycle()).triggers_from(Stage.MONITORING)
+    resumed = machine.attempt("chudan", "chudan_kaijo", _NoFacts(), {})  # type: ignore[arg-type]
+    assert resumed.accepted and resumed.stage == "kadai_seiri"
+    assert machine.trigger_for("mimamori", "record_monitoring") == "kiroku"
+    assert machine.trigger_for("tsunagi", "record_monitoring") is None
 
 
 # --- invalid files ------------------------------------------------------------------------
@@ -126,16 +136,64 @@ TINY = textwrap.dedent(
       - name: assessment
         ja: アセスメント
         en: Assessment
+      - name: support
+        ja: 支援
+        en: Support
+        kind: monitoring
       - name: closed
         ja: 終結
         en: Closed
         final: true
     triggers:
       start_assessment:
+        action: start_assessment
         ja: アセスメント開始
         en: Start assessment
         roles: [coordinator]
+      meet:
+        action: hold_multilayer_meeting
+        ja: 会議
+        en: Meet
+        roles:
+          - coordinator
+      plan:
+        action: draft_plan
+        ja: プラン
+        en: Plan
+        roles:
+          - coordinator
+      approve_plan:
+        action: approve_plan
+        ja: プラン承認
+        en: Approve plan
+        roles:
+          - supervisor
+      monitor:
+        action: record_monitoring
+        ja: モニタリング
+        en: Monitor
+        roles:
+          - coordinator
+      withdraw:
+        action: withdraw_consent
+        ja: 撤回
+        en: Withdraw
+        roles:
+          - coordinator
+      propose:
+        action: propose_closure
+        ja: 終結提案
+        en: Propose
+        roles:
+          - coordinator
+      reject:
+        action: reject_closure
+        ja: 差戻し
+        en: Reject
+        roles:
+          - supervisor
       approve_closure:
+        action: approve_closure
         ja: 終結の承認
         en: Approve closure
         roles: [supervisor]
@@ -143,10 +201,44 @@ TINY = textwrap.dedent(
       - trigger: start_assessment
         source: intake
         dest: assessment
+      - trigger: meet
+        source: assessment
+        guards:
+          - consent_covers_attendees
+          - meeting_has_attendees
+      - trigger: plan
+        source: assessment
+        guards:
+          - consent_covers_plan_agencies
+      - trigger: approve_plan
+        source: assessment
+        dest: support
+        guards:
+          - plan_drafted
+          - approver_is_not_plan_author
+          - plan_decided_at_meeting
+          - consent_covers_current_plan
+      - trigger: monitor
+        source: support
+      - trigger: withdraw
+        source: support
+        dest: intake
+        guards:
+          - has_active_consent
+      - trigger: propose
+        source: [intake, assessment, support]
+        guards:
+          - no_pending_closure
+          - closure_reason_complete
+      - trigger: reject
+        source: [intake, assessment, support]
+        guards:
+          - closure_pending
+          - closure_decided_after_proposal
       - trigger: approve_closure
         source: [intake, assessment]
         dest: closed
-        guards: [closure_pending, approver_is_not_closure_proposer]
+        guards: [closure_pending, approver_is_not_closure_proposer, closure_decided_after_proposal]
     """
 )
 
@@ -179,7 +271,8 @@ def _add_transition(text: str, block: str) -> str:
 
 def test_tiny_lifecycle_is_valid() -> None:
     lifecycle = parse_lifecycle(TINY)
-    assert lifecycle.name == "tiny" and len(lifecycle.transitions) == 2
+    assert lifecycle.name == "tiny" and len(lifecycle.transitions) == 9
+    assert lifecycle.monitoring_stages == {"support"}
 
 
 def test_invalid_file_unknown_source_stage_names_its_line() -> None:
@@ -200,7 +293,11 @@ def test_invalid_file_transition_to_nowhere_names_its_line() -> None:
 
 def test_invalid_file_unreachable_stage_names_its_line() -> None:
     text = _add_stage(TINY, "- name: orphan\n  ja: 孤立\n  en: Orphan\n")
-    text = _add_transition(text, "- trigger: approve_closure\n  source: orphan\n  dest: closed\n")
+    text = _add_transition(
+        text,
+        "- trigger: approve_closure\n  source: orphan\n  dest: closed\n"
+        "  guards: [closure_pending, approver_is_not_closure_proposer, closure_decided_after_proposal]\n",
+    )
     assert _problems(text) == [
         (_line_of(text, "name: orphan"), "stage 'orphan' is unreachable from 'intake'")
     ]
@@ -208,7 +305,7 @@ def test_invalid_file_unreachable_stage_names_its_line() -> None:
 
 def test_invalid_file_dead_end_stage_names_its_line() -> None:
     text = _add_stage(TINY, "- name: waiting\n  ja: 待機\n  en: Waiting\n")
-    text = _add_trigger(text, "wait:\n  ja: 待機\n  en: Wait\n  roles: [coordinator]\n")
+    text = _add_trigger(text, "wait:\n  action: note\n  ja: 待機\n  en: Wait\n  roles: [coordinator]\n")
     text = _add_transition(text, "- trigger: wait\n  source: assessment\n  dest: waiting\n")
     ((line, message),) = _problems(text)
     assert line == _line_of(text, "name: waiting")
@@ -217,7 +314,7 @@ def test_invalid_file_dead_end_stage_names_its_line() -> None:
 
 def test_invalid_file_loop_without_path_to_final_names_each_stage() -> None:
     text = _add_stage(TINY, "- name: ping\n  ja: 往\n  en: Ping\n- name: pong\n  ja: 復\n  en: Pong\n")
-    text = _add_trigger(text, "bounce:\n  ja: 往復\n  en: Bounce\n  roles: [coordinator]\n")
+    text = _add_trigger(text, "bounce:\n  action: note\n  ja: 往復\n  en: Bounce\n  roles: [coordinator]\n")
     text = _add_transition(
         text,
         """\
@@ -238,9 +335,10 @@ def test_invalid_file_loop_without_path_to_final_names_each_stage() -> None:
 
 
 def test_invalid_file_unknown_guard_names_its_line() -> None:
-    text = TINY.replace("approver_is_not_closure_proposer]", "approver_is_not_closure_proposr]")
-    ((line, message),) = _problems(text)
-    assert line == _line_of(text, "guards:")
+    text = TINY.replace("approver_is_not_closure_proposer,", "approver_is_not_closure_proposr,")
+    problems = _problems(text)
+    line, message = problems[-1]
+    assert line == _line_of(text, "guards: [closure_pending")
     assert "'approver_is_not_closure_proposr', which does not exist" in message
     assert "approver_is_not_closure_proposer" in message  # the known names are listed
 
@@ -261,7 +359,7 @@ def test_invalid_file_undeclared_trigger_names_its_line() -> None:
 
 def test_invalid_file_unknown_key_names_the_key_line() -> None:
     text = TINY.replace("guards: [closure_pending", "gaurds: [closure_pending")
-    ((line, message),) = _problems(text)
+    line, message = _problems(text)[-1]
     assert line == _line_of(text, "gaurds:")
     assert message == "unknown key 'gaurds' in a transition (allowed: dest, guards, source, trigger)"
 
@@ -292,7 +390,9 @@ def test_invalid_file_unknown_role_names_its_line() -> None:
 
 
 def test_invalid_file_unused_trigger_names_the_trigger_line() -> None:
-    text = _add_trigger(TINY, "forgotten:\n  ja: 未使用\n  en: Unused\n  roles: [coordinator]\n")
+    text = _add_trigger(
+        TINY, "forgotten:\n  action: note\n  ja: 未使用\n  en: Unused\n  roles: [coordinator]\n"
+    )
     assert _problems(text) == [
         (_line_of(text, "forgotten:"), "trigger 'forgotten' is declared but no transition uses it")
     ]
@@ -335,11 +435,17 @@ def test_invalid_file_not_a_mapping() -> None:
 
 
 def test_invalid_file_reports_every_problem_at_once_in_line_order() -> None:
-    text = TINY.replace("dest: assessment", "dest: assesment").replace("gua", "gau")
+    text = TINY.replace("dest: assessment", "dest: assesment")
+    text = text.replace("guards: [closure_pending", "gaurds: [closure_pending")
     text = text.replace("roles: [supervisor]", "roles: [superviser]")
     problems = _problems(text)
     assert [line for line, _ in problems] == sorted(
-        [_line_of(text, "superviser"), _line_of(text, "dest: assesment"), _line_of(text, "gaurds")]
+        [
+            _line_of(text, "superviser"),
+            _line_of(text, "dest: assesment"),
+            _line_of(text, "gaurds"),
+            _line_of(text, "- trigger: approve_closure"),  # the guards it lost with `gaurds`
+        ]
     )
 
 
@@ -350,7 +456,147 @@ def test_load_lifecycle_missing_file_is_a_lifecycle_error(tmp_path: Path) -> Non
 
 def test_load_lifecycle_reads_a_municipality_file(tmp_path: Path) -> None:
     path = tmp_path / "city.yaml"
-    path.write_text(TINY.replace("gua", "gau"), "utf-8")
+    path.write_text(TINY.replace("guards: [closure", "gaurds: [closure"), "utf-8")
     with pytest.raises(LifecycleError) as caught:
         load_lifecycle(path)
-    assert f"{path}:{_line_of(TINY, 'guards:')}: unknown key 'gaurds'" in str(caught.value)
+    assert f"{path}:{_line_of(TINY, 'guards: [closure')}: unknown key 'gaurds'" in str(caught.value)
+
+
+# --- what the engine relies on: kinds, actions and their rules -------------------------------
+
+
+def test_invalid_file_without_a_required_action_names_the_triggers_line() -> None:
+    text = TINY.replace("    action: approve_plan\n", "    action: note\n")
+    problems = _problems(text)
+    assert (
+        _line_of(text, "triggers:"),
+        "no trigger has 'action: approve_plan' (支援プラン承認): the engine needs one",
+    ) in problems
+
+
+def test_invalid_file_without_a_monitoring_stage_names_the_stages_line() -> None:
+    text = TINY.replace("    kind: monitoring\n", "")
+    problems = _problems(text)
+    assert (
+        _line_of(text, "stages:"),
+        "no stage has 'kind: monitoring': the engine needs one (the stage where monitoring runs)",
+    ) in problems
+
+
+def test_invalid_file_unknown_kind_and_action_name_their_lines() -> None:
+    text = TINY.replace("kind: monitoring", "kind: monitorng").replace("action: draft_plan", "action: draft")
+    lines = dict(_problems(text))
+    assert "unknown kind 'monitorng'" in lines[_line_of(text, "kind: monitorng")]
+    assert "needs an 'action' the engine knows, got 'draft'" in lines[_line_of(text, "action: draft")]
+
+
+def test_invalid_file_trigger_without_action_is_refused() -> None:
+    text = TINY.replace("    action: start_assessment\n", "")
+    line, message = _problems(text)[0]
+    assert line == _line_of(text, "  start_assessment:")
+    assert "trigger 'start_assessment' needs an 'action' the engine knows, got None" in message
+
+
+def test_invalid_file_dropping_the_four_eyes_guard_names_the_transition() -> None:
+    text = TINY.replace("      - approver_is_not_plan_author\n", "")
+    assert _problems(text) == [
+        (
+            _line_of(text, "- trigger: approve_plan"),
+            "transition 'approve_plan' (approve_plan) must carry the guard(s) approver_is_not_plan_author",
+        )
+    ]
+
+
+def test_invalid_file_plan_approval_must_lead_where_monitoring_runs() -> None:
+    text = TINY.replace("    dest: support\n", "    dest: closed\n")
+    problems = dict(_problems(text))
+    assert problems[_line_of(text, "- trigger: approve_plan")] == (
+        "transition 'approve_plan' (approve_plan) must lead to a stage of kind 'monitoring', not 'closed'"
+    )
+
+
+def test_invalid_file_monitoring_that_moves_the_case_is_refused() -> None:
+    text = TINY.replace(
+        "  - trigger: monitor\n    source: support\n",
+        "  - trigger: monitor\n    source: support\n    dest: assessment\n",
+    )
+    assert (
+        _line_of(text, "- trigger: monitor"),
+        "transition 'monitor' (record_monitoring) never changes the stage: remove 'dest'",
+    ) in _problems(text)
+
+
+def test_invalid_file_approval_given_to_coordinators_names_the_roles_line() -> None:
+    text = TINY.replace("roles: [supervisor]", "roles: [coordinator, supervisor]")
+    assert _problems(text) == [
+        (
+            _line_of(text, "roles: [coordinator, supervisor]"),
+            "trigger 'approve_closure' (approve_closure) may only be given to supervisor, not coordinator",
+        )
+    ]
+
+
+def test_invalid_file_trigger_named_like_a_record_action_is_refused() -> None:
+    text = TINY.replace("  meet:\n", "  add_contact:\n").replace(
+        "- trigger: meet\n", "- trigger: add_contact\n"
+    )
+    with pytest.raises(LifecycleError) as caught:
+        parse_lifecycle(text, "city.yaml", reserved={"add_contact"})
+    assert caught.value.problems == [
+        (
+            _line_of(text, "  add_contact:"),
+            "trigger name 'add_contact' is taken by the case service's own action of that name",
+        )
+    ]
+
+
+def test_explain_reports_every_failing_guard_where_attempt_stops_at_the_first() -> None:
+    machine = LifecycleMachine(load_lifecycle())
+
+    class Facts:
+        case_id = 1
+        actor = Actor(7, frozenset({"supervisor"}))
+        today = dt.date(2025, 7, 1)
+
+        def active_consent(self) -> None:
+            return None
+
+        def plan_awaiting_approval(self) -> PlanFacts:
+            return PlanFacts(1, 1, author_id=7, drafted_on=dt.date(2025, 6, 1))
+
+        def meeting(self, meeting_id: int) -> None:
+            return None
+
+    data = {"meeting_id": None}
+    attempted = machine.attempt("planning", "approve_plan", Facts(), data)  # type: ignore[arg-type]
+    explained = machine.explain("planning", "approve_plan", Facts(), data)  # type: ignore[arg-type]
+    assert not attempted.accepted and len(attempted.refusals) == 1
+    assert not explained.accepted and explained.stage == "planning"
+    assert [r.guard for r in explained.refusals] == [
+        "approver_is_not_plan_author",
+        "plan_decided_at_meeting",
+        "consent_covers_current_plan",
+    ]
+
+
+def test_explain_leaves_input_guards_to_the_form_when_asked() -> None:
+    machine = LifecycleMachine(load_lifecycle())
+
+    class Facts:
+        case_id = 1
+        actor = Actor(7, frozenset({"coordinator"}))
+        today = dt.date(2025, 7, 1)
+
+        def active_consent(self) -> None:
+            return None
+
+    explained = machine.explain(
+        "assessment",
+        "hold_support_meeting",
+        Facts(),
+        {"attendees": []},
+        skip_input_guards=True,  # type: ignore[arg-type]
+    )
+    assert explained.accepted and explained.stage == "support_meeting"
+    strict = machine.explain("assessment", "hold_support_meeting", Facts(), {"attendees": []})  # type: ignore[arg-type]
+    assert [r.guard for r in strict.refusals] == ["attendees_bound_to_confidentiality"]

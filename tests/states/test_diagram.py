@@ -69,9 +69,10 @@ def test_mermaid_without_guards_has_plain_labels() -> None:
     assert not any("[" in label for label in edges.values())
 
 
-def test_mermaid_suspension_example_draws_suspend_and_resume() -> None:
-    lifecycle = load_lifecycle(next(p for p in SHIPPED if p.name == "example-suspension.yaml"))
+def test_mermaid_tsunagi_example_draws_watching_over_and_hand_over() -> None:
+    lifecycle = load_lifecycle(next(p for p in SHIPPED if p.name == "tsunagi.yaml"))
     edges = _edges(mermaid(lifecycle))
-    assert edges[("monitoring", "suspended")].startswith("支援の中断")
-    assert edges[("suspended", "assessment")] == "支援の再開"
-    assert ("suspended", "closed") in edges
+    assert edges[("shien_jisshi", "mimamori")] == "見守りへ移る"
+    assert edges[("mimamori", "tsunagi")] == "他機関へ引き継ぐ（つなぎ）"
+    assert edges[("chudan", "kadai_seiri")] == "中断を解く"
+    assert ("tsunagi", "shuryo") in edges

@@ -13,7 +13,6 @@ from tests import factories
 from tests.factories import World
 from tests.sweeps.helpers import case_row, monitoring_case, release, reminders, settings, summary, sweep
 from yorisoi.service import cases, directory
-from yorisoi.service.programs import record_program_exit
 from yorisoi.sweeps.common import SweepContext
 from yorisoi.sweeps.half_year_progress import stage_counts
 
@@ -31,7 +30,8 @@ def _short_stay(
         session, name="シェルター中央", program=Program.SHORT_STAY, registered_on=dt.date(2024, 4, 1)
     )
     case_id = factories.open_case(session, world, machine).case_id
-    cases.enrol_in_program(
+    cases.fire(
+        action="enrol_in_program",
         session=session,
         case_id=case_id,
         actor=world.coordinator,
@@ -66,10 +66,15 @@ def test_short_stay_ending_then_overdue_daily_until_exit(
     assert [r.payload["days_overdue"] for r in overdue] == [2, 3]
 
     enrolment_id = _only_enrolment(session, case_id)
-    record_program_exit(
-        session=session, enrolment_id=enrolment_id, actor=world.coordinator, exited_on=dt.date(2025, 7, 23)
+    cases.fire(
+        session=session,
+        case_id=case_id,
+        action="record_program_exit",
+        actor=world.coordinator,
+        machine=machine,
+        enrolment_id=enrolment_id,
+        exited_on=dt.date(2025, 7, 23),
     )
-    session.commit()
     assert sweep(engine, machine, dt.date(2025, 7, 24), names=names).total_queued == 0
 
 

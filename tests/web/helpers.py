@@ -52,8 +52,8 @@ def to_planning(client: TestClient, world: World, number: str) -> int:
     ok(client.post(f"/api/cases/{number}/actions/start_assessment", json={"data": {"note": "初回面談"}}))
     ok(
         client.post(
-            f"/api/cases/{number}/meetings",
-            json={"kind": "support", "held_on": "2025-06-05", "attendees": attendees(world.elderly)},
+            f"/api/cases/{number}/meetings/support",
+            json={"held_on": "2025-06-05", "attendees": attendees(world.elderly)},
         ),
         201,
     )
@@ -66,9 +66,8 @@ def to_planning(client: TestClient, world: World, number: str) -> int:
     )
     ok(
         client.post(
-            f"/api/cases/{number}/meetings",
+            f"/api/cases/{number}/meetings/multilayer",
             json={
-                "kind": "multilayer",
                 "held_on": "2025-06-20",
                 "attendees": attendees(world.elderly, world.poverty),
             },

@@ -55,8 +55,8 @@ def test_redact_keeps_only_the_attended_meetings(web: Web) -> None:
     for kind, agency in (("support", world.elderly), ("support", world.poverty)):
         ok(
             coordinator.post(
-                f"/api/cases/{number}/meetings",
-                json={"kind": kind, "held_on": "2025-06-05", "attendees": attendees(agency)},
+                f"/api/cases/{number}/meetings/{kind}",
+                json={"held_on": "2025-06-05", "attendees": attendees(agency)},
             ),
             201,
         )
@@ -79,9 +79,8 @@ def _walk_some_cases(web: Web) -> None:
     ok(other.post(f"/api/cases/{attended}/actions/start_assessment", json={}))
     ok(
         other.post(
-            f"/api/cases/{attended}/meetings",
+            f"/api/cases/{attended}/meetings/support",
             json={
-                "kind": "support",
                 "held_on": "2025-06-05",
                 "attendees": attendees(world.elderly, staff_id=web.agency_member.id),
             },

@@ -97,7 +97,7 @@ def test_preview_answers_as_fire_and_writes_nothing(session, world, machine, exa
 
     before = counts()
     seen = preview.preview(
-        session=session, case_id=case_id, trigger=trigger, actor=actor, machine=machine, **data
+        session=session, case_id=case_id, action=trigger, actor=actor, machine=machine, **data
     )
     assert counts() == before
     try:
@@ -113,5 +113,5 @@ def test_preview_refuses_like_fire(session, world, machine) -> None:  # type: ig
     case_id = open_case(session, world, machine).case_id
     with pytest.raises(PermissionDenied):
         preview.preview(
-            session=session, case_id=case_id, trigger="start_assessment", actor=world.auditor, machine=machine
+            session=session, case_id=case_id, action="start_assessment", actor=world.auditor, machine=machine
         )

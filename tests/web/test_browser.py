@@ -44,10 +44,10 @@ def stage_of(page: Any) -> str:
 
 
 def attendee(page: Any, row: int, name: str, agency: str, *, acknowledged: bool = True) -> None:
-    page.fill(f"input[name='attendee-{row}-name']", name)
-    page.select_option(f"select[name='attendee-{row}-agency_id']", label=agency)
+    page.fill(f"input[name='attendees-{row}-name']", name)
+    page.select_option(f"select[name='attendees-{row}-agency_id']", label=agency)
     if acknowledged:
-        page.check(f"input[name='attendee-{row}-ack']")
+        page.check(f"input[name='attendees-{row}-acknowledged_confidentiality']")
 
 
 def test_coordinator_walks_a_case_to_a_plan_and_a_supervisor_approves_it(web: Web, browser: Any) -> None:
@@ -85,7 +85,7 @@ def test_coordinator_walks_a_case_to_a_plan_and_a_supervisor_approves_it(web: We
         page.click("button:has-text('記録する')")
         assert stage_of(page) == "支援会議"
 
-        page.click("a.button:has-text('本人同意を記録')")
+        page.click("a.button:has-text('本人同意の記録')")
         for agency in world.agencies:
             page.check(f"input[name='agency_ids'][value='{agency.id}']")
         page.click("button:has-text('記録する')")
@@ -100,13 +100,13 @@ def test_coordinator_walks_a_case_to_a_plan_and_a_supervisor_approves_it(web: We
 
         page.click("a.button:has-text('支援プラン作成')")
         page.fill("#household_goal", "世帯が安定して暮らせる")
-        page.fill("input[name='goal-0-problem']", "ひきこもり")
-        page.fill("input[name='goal-0-goal']", "週1回外出できる")
-        page.select_option("select[name='role-0-agency_id']", label=world.poverty.name)
-        page.fill("input[name='role-0-role']", "家計相談")
-        page.check("input[name='lead'][value='0']")
-        page.select_option("select[name='role-1-agency_id']", label=world.elderly.name)
-        page.fill("input[name='role-1-role']", "母の介護調整")
+        page.fill("input[name='goals-0-problem']", "ひきこもり")
+        page.fill("input[name='goals-0-goal']", "週1回外出できる")
+        page.select_option("select[name='roles-0-agency_id']", label=world.poverty.name)
+        page.fill("input[name='roles-0-role']", "家計相談")
+        page.check("input[name='roles-0-is_lead']")
+        page.select_option("select[name='roles-1-agency_id']", label=world.elderly.name)
+        page.fill("input[name='roles-1-role']", "母の介護調整")
         page.fill("#monitoring_interval_days", "30")
         page.click("button:has-text('記録する')")
         assert stage_of(page) == "支援プラン"

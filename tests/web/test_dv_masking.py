@@ -90,7 +90,7 @@ def test_dv_address_never_leaves_the_database(web: Web) -> None:
         "/cases",
         f"/cases/{number}",
         f"/cases/{member_number}",
-        f"/cases/{number}/consent",
+        f"/cases/{number}/do/give_consent",
         f"/cases/{number}/do/approve_closure",
         "/inbox",
         "/audit?start=2025-04-01&end=2026-03-31",

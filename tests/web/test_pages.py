@@ -38,7 +38,7 @@ def test_intake_form_opens_a_case_and_refills_after_an_error(web: Web) -> None:
     opened = page.post("/cases/new", data={**fields, "topics": ["income", "housing"]})
     assert opened.status_code == 303 and opened.headers["location"] == "/cases/R7-0001?done=open_case"
     shown = page.get("/cases/R7-0001?done=open_case")
-    assert "「受付」を記録しました" in shown.text and "佐々木 次郎" in shown.text
+    assert "「受付（ケース作成）」を記録しました" in shown.text and "佐々木 次郎" in shown.text
     assert "アセスメント開始" in shown.text
 
 
@@ -49,14 +49,14 @@ def test_meeting_form_refuses_unacknowledged_attendees_and_keeps_input(web: Web)
     token = csrf_of(page.get(f"/cases/{number}/do/start_assessment").text)
     assert page.post(f"/cases/{number}/do/start_assessment", data={"csrf_token": token}).status_code == 303
     form = page.get(f"/cases/{number}/do/hold_support_meeting?rows=7")
-    assert form.text.count('name="attendee-6-name"') == 1
+    assert form.text.count('name="attendees-6-name"') == 1
     refused = page.post(
         f"/cases/{number}/do/hold_support_meeting",
         data={
             "csrf_token": csrf_of(form.text),
             "expected_version": "2",
-            "attendee-0-name": "包括 担当者",
-            "attendee-0-agency_id": str(world.elderly.id),
+            "attendees-0-name": "包括 担当者",
+            "attendees-0-agency_id": str(world.elderly.id),
         },
     )
     assert refused.status_code == 422
@@ -116,7 +116,10 @@ def test_lifecycle_page_names_every_guard_in_japanese(web: Web) -> None:
 def test_openapi_is_served_and_nothing_loads_from_a_cdn(web: Web) -> None:
     client = web.client()
     document = client.get("/openapi.json").json()
-    assert "/api/cases/{number}/actions/{trigger}" in document["paths"]
+    assert "/api/cases/{number}/actions/{name}" in document["paths"]
+    # Each action's own endpoint shows its input model, bounds included.
+    approve = document["paths"]["/api/cases/{number}/plans/approve"]["post"]
+    assert approve["operationId"] == "approve_plan"
     assert client.get("/docs").status_code == 404  # its scripts would come from a CDN
     page = web.page_as(web.world.coordinator).get("/")
     assert "https://" not in page.text and "http://" not in page.text

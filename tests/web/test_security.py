@@ -82,9 +82,8 @@ def test_team_mate_sees_the_case_and_agency_member_only_meeting_material(web: We
     assert member.get(f"/api/cases/{number}").status_code == 403  # not at any meeting yet
     ok(
         coordinator.post(
-            f"/api/cases/{number}/meetings",
+            f"/api/cases/{number}/meetings/support",
             json={
-                "kind": "support",
                 "held_on": "2025-06-05",
                 "attendees": attendees(world.elderly, staff_id=web.agency_member.id),
             },

@@ -1,7 +1,7 @@
 """`yorisoi case …`: open a case, list and show cases, record contacts, assess, reopen."""
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -15,6 +15,7 @@ from yorisoi.cli.common import (
     Referrer,
     Topics,
     parse_date,
+    split_spec,
     state,
 )
 
@@ -173,17 +174,14 @@ def add_contact(
 ) -> None:
     """相談を記録する（相談延件数。終結後のアフターフォローも可） / record another contact."""
     from yorisoi.cli import output, session
-    from yorisoi.service import cases
 
     cli = state(ctx)
     with session.database() as db:
-        actor = session.actor(db, cli)
+        session.actor(db, cli)
         data = session.contact(
             db, desk=desk, referrer=referrer, method=method, topics=topic, on=on, note=note
         )
-        fired = cases.add_contact(
-            session=db, case_id=session.case_id(db, number), actor=actor, machine=session.machine(), **data
-        )
+        fired = session.fire(db, cli, number, "add_contact", **data)
     output.fired(cli, fired)
 
 
@@ -222,4 +220,67 @@ def reopen(
             db, desk=desk, referrer=referrer, method=method, topics=topic, on=on, note=note
         )
         fired = session.fire(db, cli, number, "reopen", expected_version=expect_version, contact=data)
+    output.fired(cli, fired)
+
+
+@app.command("do")
+def do(
+    ctx: typer.Context,
+    number: CaseNumber,
+    name: Annotated[
+        str,
+        typer.Argument(
+            metavar="ACTION",
+            help="操作名（lifecycle show の操作、または記録の操作） / a trigger or record action",
+            show_default=False,
+        ),
+    ],
+    field: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="FIELD=VALUE",
+            help="入力項目（複数可、同じ項目を繰り返すと一覧） / an input field (repeat for a list)",
+        ),
+    ] = None,
+    data: Annotated[
+        str | None,
+        typer.Option("--data", metavar="JSON", help="入力全体を JSON で / the whole input as JSON"),
+    ] = None,
+    expect_version: ExpectVersion = None,
+) -> None:
+    """任意の操作を行う（自治体独自の操作を含む） / take any action, a municipality's own included."""
+    import json
+
+    from yorisoi.cli import output, session
+    from yorisoi.errors import InvalidInput
+
+    cli = state(ctx)
+    values: dict[str, Any] = {}
+    if data is not None:
+        try:
+            loaded = json.loads(data)
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(
+                f"--data は JSON ではありません: {exc.msg}", f"--data is not JSON: {exc.msg}"
+            ) from None
+        if not isinstance(loaded, dict):
+            raise InvalidInput(
+                "--data は JSON のオブジェクトで指定してください。", "--data must be a JSON object."
+            )
+        values.update(loaded)
+    for spec in field or []:
+        key, value = split_spec(spec, "=＝")
+        if not key or value is None:
+            raise InvalidInput(
+                f"--set は「項目=値」で指定してください: {spec!r}", f"Write --set as FIELD=VALUE: {spec!r}"
+            )
+        if key in values and not isinstance(values[key], list):
+            values[key] = [values[key], value]
+        elif key in values:
+            values[key].append(value)
+        else:
+            values[key] = value
+    with session.database() as db:
+        fired = session.fire(db, cli, number, name, expected_version=expect_version, **values)
     output.fired(cli, fired)

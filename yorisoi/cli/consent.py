@@ -30,11 +30,10 @@ def give(
     """本人同意を記録する（以前の同意は置き換わる） / record consent and the agencies it covers."""
     from yorisoi import labels
     from yorisoi.cli import output, session
-    from yorisoi.service import cases
 
     cli = state(ctx)
     with session.database() as db:
-        actor = session.actor(db, cli)
+        session.actor(db, cli)
         data: dict[str, Any] = {
             "agency_ids": [session.agency_id(db, name) for name in agency],
             "method": labels.code(method, labels.CONSENT_METHODS, "同意の方法", "Consent method"),
@@ -42,9 +41,7 @@ def give(
         }
         if on is not None:
             data["given_on"] = on
-        fired = cases.give_consent(
-            session=db, case_id=session.case_id(db, number), actor=actor, machine=session.machine(), **data
-        )
+        fired = session.fire(db, cli, number, "give_consent", **data)
     output.fired(cli, fired, extra={"agencies": agency}, note=f"同意の範囲: {'、'.join(agency)}")
 
 

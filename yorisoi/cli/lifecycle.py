@@ -47,10 +47,11 @@ def check(
     from states import LifecycleError, load_lifecycle
     from yorisoi.cli import output
     from yorisoi.cli.failures import ERROR_EXIT, lifecycle_error, problem_lines
+    from yorisoi.service.registry import RESERVED_NAMES
 
     cli = state(ctx)
     try:
-        lifecycle = load_lifecycle(file)
+        lifecycle = load_lifecycle(file, reserved=RESERVED_NAMES)
     except LifecycleError as exc:
         if not cli.json:
             for line in problem_lines(exc):

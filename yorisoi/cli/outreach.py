@@ -29,20 +29,17 @@ def log(
     """アウトリーチを記録する / record a home visit or attendance at a local meeting."""
     from yorisoi import labels
     from yorisoi.cli import output, session
-    from yorisoi.service import cases
 
     cli = state(ctx)
     with session.database() as db:
-        actor = session.actor(db, cli)
+        session.actor(db, cli)
         data: dict[str, Any] = {
             "kind": labels.code(kind, labels.OUTREACH_KINDS, "アウトリーチの種別", "Outreach kind"),
             "note": note,
         }
         if on is not None:
             data["done_on"] = on
-        fired = cases.log_outreach(
-            session=db, case_id=session.case_id(db, number), actor=actor, machine=session.machine(), **data
-        )
+        fired = session.fire(db, cli, number, "log_outreach", **data)
     output.fired(cli, fired)
 
 
@@ -62,16 +59,15 @@ def enrol(
 ) -> None:
     """参加支援の利用を登録する / enrol the person with a registered provider."""
     from yorisoi.cli import output, session
-    from yorisoi.service import cases
 
     cli = state(ctx)
     with session.database() as db:
-        actor = session.actor(db, cli)
-        fired = cases.enrol_in_program(
-            session=db,
-            case_id=session.case_id(db, number),
-            actor=actor,
-            machine=session.machine(),
+        session.actor(db, cli)
+        fired = session.fire(
+            db,
+            cli,
+            number,
+            "enrol_in_program",
             provider_id=session.provider_id(db, provider),
             start_on=start,
             end_on=end,
@@ -93,11 +89,10 @@ def exit_(
     from yorisoi.cli import output, session
     from yorisoi.errors import NotFound
     from yorisoi.jpdates import today_tokyo
-    from yorisoi.service.programs import record_program_exit
 
     cli = state(ctx)
     with session.database() as db:
-        actor = session.actor(db, cli)
+        session.actor(db, cli)
         case_id = session.case_id(db, number)
         detail = case_detail(db, case_id)
         open_stays = [
@@ -109,7 +104,7 @@ def exit_(
                 f"{number} has no open enrolment with {provider!r}.",
             )
         exited_on = on or today_tokyo()
-        fired = record_program_exit(
-            session=db, enrolment_id=open_stays[-1].id, actor=actor, exited_on=exited_on
+        fired = session.fire(
+            db, cli, number, "record_program_exit", enrolment_id=open_stays[-1].id, exited_on=exited_on
         )
     output.fired(cli, fired, extra={"provider": provider}, note=f"{provider}（{exited_on} 終了）")

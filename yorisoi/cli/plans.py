@@ -1,4 +1,4 @@
-"""`yorisoi plan …` (支援プラン: draft, approve, revise, show) and `yorisoi monitoring record`."""
+"""`yorisoi plan …` (支援プラン: draft, approve, return, revise, show) and `yorisoi monitoring record`."""
 
 import datetime as dt
 from typing import TYPE_CHECKING, Annotated, Any
@@ -10,7 +10,9 @@ from yorisoi.cli.common import CaseNumber, ExpectVersion, OnDate, parse_date, sp
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-plan_app = typer.Typer(help="支援プランの作成・承認・見直し・表示 / support plans", no_args_is_help=True)
+plan_app = typer.Typer(
+    help="支援プランの作成・承認・差戻し・見直し・表示 / support plans", no_args_is_help=True
+)
 monitoring_app = typer.Typer(help="モニタリングの記録 / monitoring", no_args_is_help=True)
 
 Goals = Annotated[
@@ -32,9 +34,7 @@ Roles = Annotated[
 Lead = Annotated[
     str | None, typer.Option(metavar="AGENCY", help="主担当の関係機関名（--role のどれか） / lead agency")
 ]
-Interval = Annotated[
-    int | None, typer.Option(min=1, max=366, help="モニタリング間隔（日） / monitoring interval in days")
-]
+Interval = Annotated[int | None, typer.Option(help="モニタリング間隔（日） / monitoring interval in days")]
 External = Annotated[
     list[str] | None,
     typer.Option(
@@ -199,6 +199,28 @@ def approve(
     with session.database() as db:
         fired = session.fire(db, cli, number, "approve_plan", expected_version=expect_version, **data)
     output.fired(cli, fired)
+
+
+@plan_app.command("return")
+def return_plan(
+    ctx: typer.Context,
+    number: CaseNumber,
+    reason: Annotated[
+        str, typer.Option(metavar="TEXT", help="差戻しの理由（作成者に伝わる） / why", show_default=False)
+    ],
+    on: OnDate = None,
+    expect_version: ExpectVersion = None,
+) -> None:
+    """承認待ちの支援プランを理由を付けて差し戻す（スーパーバイザー） / send the plan back."""
+    from yorisoi.cli import output, session
+
+    cli = state(ctx)
+    data: dict[str, Any] = {"reason": reason}
+    if on is not None:
+        data["returned_on"] = on
+    with session.database() as db:
+        fired = session.fire(db, cli, number, "return_plan", expected_version=expect_version, **data)
+    output.fired(cli, fired, note="支援プランは作成者に差し戻されました。新しい版の作成が必要です。")
 
 
 @plan_app.command("show")

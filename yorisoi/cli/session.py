@@ -154,21 +154,23 @@ def fire(
     db: Session,
     cli: CliState,
     number: str,
-    trigger: str,
+    action: str,
     *,
     expected_version: int | None = None,
     **data: Any,
 ) -> Fired:
-    """Apply lifecycle `trigger` to case `number` as the acting staff member.
+    """Take `action` (a lifecycle action, a trigger or a record action) on case `number` as the
+    acting staff member.
 
     With `expected_version` (`--expect-version`) nothing is written unless the case is still at
     that version; otherwise the service raises VersionConflict.
     """
     acting = actor(db, cli)
+    case = case_id(db, number)
     return cases.fire(
         session=db,
-        case_id=case_id(db, number),
-        trigger=trigger,
+        case_id=case,
+        action=cases.name_for(db, machine(), case, action),
         actor=acting,
         machine=machine(),
         expected_version=expected_version,

@@ -165,24 +165,22 @@ def _play(
         progress(total, total)
 
 
+_RECORD_ACTIONS = {
+    "contact": "add_contact",
+    "consent": "give_consent",
+    "outreach": "log_outreach",
+    "enrol": "enrol_in_program",
+}
+"""Script steps that are record actions; the others name a lifecycle action (`approve_plan`)."""
+
+
 def _do(session: Session, machine: LifecycleMachine, world: World, script: Script, step: Step) -> None:
     actor = script.coordinator if step.by is None else world.supervisors[step.by]
     assert script.case_id is not None
     case_id = script.case_id
-    if step.kind == "contact":
-        cases.add_contact(session=session, case_id=case_id, actor=actor, machine=machine, **step.data)
-    elif step.kind == "consent":
-        cases.give_consent(session=session, case_id=case_id, actor=actor, machine=machine, **step.data)
-    elif step.kind == "outreach":
-        cases.log_outreach(session=session, case_id=case_id, actor=actor, machine=machine, **step.data)
-    elif step.kind == "enrol":
-        cases.enrol_in_program(session=session, case_id=case_id, actor=actor, machine=machine, **step.data)
-    else:
-        data: dict[str, Any] = {
-            k: script.meeting_id if v is LAST_MEETING else v for k, v in step.data.items()
-        }
-        fired = cases.fire(
-            session=session, case_id=case_id, trigger=step.trigger, actor=actor, machine=machine, **data
-        )
-        if step.trigger == "hold_multilayer_meeting":
-            script.meeting_id = event_payload(session, fired.case_id, fired.version)["meeting_id"]
+    action = _RECORD_ACTIONS.get(step.kind, step.trigger)
+    data: dict[str, Any] = {k: script.meeting_id if v is LAST_MEETING else v for k, v in step.data.items()}
+    name = cases.name_for(session, machine, case_id, action)
+    fired = cases.fire(session=session, case_id=case_id, action=name, actor=actor, machine=machine, **data)
+    if action == "hold_multilayer_meeting":
+        script.meeting_id = event_payload(session, fired.case_id, fired.version)["meeting_id"]

@@ -1,36 +1,72 @@
-"""What each action takes, validated before anything is written.
+"""What each action takes: one Pydantic model per action, the only place its bounds live.
 
-One Pydantic model per action; unknown fields are refused, so a typo never silently drops
-data. `parse_input` turns a validation failure into an `InvalidInput` naming each field.
+The CLI, the page forms and the API all hand their input to these models (the API uses them
+as its request bodies), so a bound is declared once and checked before anything reaches the
+database: ids a column can hold, dates in a sane window, lengths the columns allow, list
+sizes, no control characters in one-line text. Unknown fields are refused, so a typo never
+silently drops data. `parse_input` turns a failure into an `InvalidInput` naming each field
+in Japanese and in English.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, TypeVar
+import re
+import typing
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from models.case import ContactMethod, Referrer
 from models.consent import ConsentMethod
-from models.outreach import OutreachKind, Program
+from models.outreach import OutreachKind
+from states import ClosureReason
 from yorisoi.errors import InvalidInput
 from yorisoi.jpdates import today_tokyo
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # newlines and tabs allowed
 
-class _Input(BaseModel):
+
+def _one_line(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("control characters (newlines, escape sequences …) are not allowed here")
+    return value
+
+
+def _text(value: str) -> str:
+    if _CONTROL_IN_TEXT.search(value):
+        raise ValueError("control characters (escape sequences …) are not allowed")
+    return value.replace("\r\n", "\n")
+
+
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+Day = Annotated[dt.date, Field(ge=dt.date(1900, 1, 1), le=dt.date(2200, 12, 31))]
+Name = Annotated[str, Field(max_length=200), AfterValidator(_one_line)]
+"""A name, title or label: one line, as long as its column allows."""
+Text = Annotated[str, Field(max_length=4000), AfterValidator(_text)]
+"""A memo, summary or evaluation: several lines."""
+Rows = 100
+"""At most this many rows in any list (attendees, goals, agencies …)."""
+
+
+class ActionInput(BaseModel):
+    """Base of every action's input: unknown fields refused, text stripped, values frozen."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
 
-class ContactInput(_Input):
+class ContactInput(ActionInput):
     """One consultation contact: 相談者区分, 相談方法, 相談内容 (several), 受付窓口."""
 
-    contacted_on: dt.date = Field(default_factory=today_tokyo)
-    referrer: Referrer
-    method: ContactMethod
-    topics: list[str] = Field(min_length=1)
-    desk_id: int | None = None
-    note: str = ""
+    contacted_on: Day = Field(title="相談日", default_factory=today_tokyo)
+    referrer: Referrer = Field(title="相談者区分")
+    method: ContactMethod = Field(title="相談方法")
+    topics: list[Annotated[str, Field(max_length=64), AfterValidator(_one_line)]] = Field(
+        title="相談内容", min_length=1, max_length=30
+    )
+    desk_id: Id | None = Field(None, title="受付窓口")
+    note: Text = Field("", title="相談の概要")
 
     @field_validator("topics")
     @classmethod
@@ -38,185 +74,228 @@ class ContactInput(_Input):
         return list(dict.fromkeys(t.strip() for t in topics if t.strip()))
 
 
-class PersonInput(_Input):
-    name: str = Field(min_length=1, max_length=200)
-    kana: str = ""
-    birth_date: dt.date | None = None
-    address: str = ""
-    dv_protected: bool = False
-    household_id: int | None = Field(
-        default=None, description="Join an existing household instead of creating one."
+class PersonInput(ActionInput):
+    name: Name = Field(title="氏名", min_length=1)
+    kana: Name = Field("", title="ふりがな")
+    birth_date: Day | None = Field(None, title="生年月日")
+    address: Annotated[str, Field(max_length=300), AfterValidator(_one_line)] = Field("", title="住所")
+    dv_protected: bool = Field(False, title="DV等支援措置")
+    household_id: Id | None = Field(
+        title="世帯", default=None, description="Join an existing household instead of creating one."
     )
 
 
-class OpenCaseInput(_Input):
-    person: PersonInput
-    contact: ContactInput
-    coordinator_id: int | None = None
+class OpenCaseInput(ActionInput):
+    person: PersonInput = Field(title="本人")
+    contact: ContactInput = Field(title="相談")
+    coordinator_id: Id | None = Field(None, title="担当者")
 
 
-class AttendeeInput(_Input):
-    name: str = Field(min_length=1, max_length=200)
-    agency_id: int | None = None
-    staff_id: int | None = None
-    acknowledged_confidentiality: bool = False
+class NoteInput(ActionInput):
+    """An action that records only a memo (start an assessment, a municipality's own steps)."""
+
+    note: Text = Field("", title="メモ")
 
 
-class MeetingInput(_Input):
-    held_on: dt.date = Field(default_factory=today_tokyo)
-    title: str = ""
-    decisions: str = ""
-    attendees: list[AttendeeInput] = Field(default_factory=list)
+class AttendeeInput(ActionInput):
+    name: Name = Field(title="氏名", min_length=1)
+    agency_id: Id | None = Field(None, title="所属機関")
+    staff_id: Id | None = Field(None, title="職員")
+    acknowledged_confidentiality: bool = Field(False, title="守秘義務の確認")
 
 
-class GoalInput(_Input):
-    problem: str = ""
-    goal: str = Field(min_length=1)
+class MeetingInput(ActionInput):
+    held_on: Day = Field(title="開催日", default_factory=today_tokyo)
+    title: Name = Field("", title="会議名")
+    decisions: Text = Field("", title="決定事項")
+    attendees: list[AttendeeInput] = Field(title="出席者", default_factory=list, max_length=Rows)
 
 
-class RoleInput(_Input):
-    agency_id: int
-    role: str = Field(min_length=1)
-    is_lead: bool = False
+class GoalInput(ActionInput):
+    problem: Name = Field("", title="課題")
+    goal: Name = Field(title="目標", min_length=1)
 
 
-class ExternalPlanInput(_Input):
-    kind: str = Field(min_length=1, description="ケアプラン, サービス等利用計画 …")
-    agency_id: int | None = None
-    note: str = ""
+class RoleInput(ActionInput):
+    agency_id: Id = Field(title="機関")
+    role: Name = Field(title="役割", min_length=1)
+    is_lead: bool = Field(False, title="主担当")
 
 
-class PlanInput(_Input):
-    drafted_on: dt.date = Field(default_factory=today_tokyo)
-    household_goal: str = ""
-    goals: list[GoalInput] = Field(default_factory=list)
-    roles: list[RoleInput] = Field(default_factory=list)
-    external_plans: list[ExternalPlanInput] = Field(default_factory=list)
-    monitoring_interval_days: int | None = Field(default=None, ge=1, le=366)
+class ExternalPlanInput(ActionInput):
+    kind: Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_one_line)] = Field(
+        title="種類", description="ケアプラン, サービス等利用計画 …"
+    )
+    agency_id: Id | None = Field(None, title="作成機関")
+    note: Name = Field("", title="メモ")
 
 
-class ApprovePlanInput(_Input):
-    meeting_id: int | None = None
-    approved_on: dt.date = Field(default_factory=today_tokyo)
+class PlanInput(ActionInput):
+    drafted_on: Day = Field(title="作成日", default_factory=today_tokyo)
+    household_goal: Text = Field("", title="世帯全体の目標")
+    goals: list[GoalInput] = Field(title="課題と目標", default_factory=list, max_length=Rows)
+    roles: list[RoleInput] = Field(title="役割分担", default_factory=list, max_length=Rows)
+    external_plans: list[ExternalPlanInput] = Field(title="既存プラン", default_factory=list, max_length=Rows)
+    monitoring_interval_days: int | None = Field(title="モニタリング間隔（日）", default=None, ge=1, le=366)
 
 
-class MonitoringInput(_Input):
-    held_on: dt.date = Field(default_factory=today_tokyo)
-    summary: str = Field(min_length=1)
-    next_on: dt.date | None = None
+class ApprovePlanInput(ActionInput):
+    meeting_id: Id | None = Field(None, title="プランを決定した重層的支援会議")
+    approved_on: Day = Field(title="承認日", default_factory=today_tokyo)
 
 
-class WithdrawConsentInput(_Input):
-    withdrawn_on: dt.date = Field(default_factory=today_tokyo)
+class ReturnPlanInput(ActionInput):
+    returned_on: Day = Field(title="差戻し日", default_factory=today_tokyo)
+    reason: Text = Field(
+        title="差戻しの理由", min_length=1, description="Why the plan goes back to its author."
+    )
 
 
-class ProposeClosureInput(_Input):
-    proposed_on: dt.date = Field(default_factory=today_tokyo)
-    reason: str = ""
-    reason_text: str = ""
-    evaluation: str = ""
+class MonitoringInput(ActionInput):
+    held_on: Day = Field(title="実施日", default_factory=today_tokyo)
+    summary: Text = Field(title="モニタリングの概要", min_length=1)
+    next_on: Day | None = Field(None, title="次回モニタリング日")
 
 
-class DecideClosureInput(_Input):
-    decided_on: dt.date = Field(default_factory=today_tokyo)
-    note: str = ""
+class WithdrawConsentInput(ActionInput):
+    withdrawn_on: Day = Field(title="撤回日", default_factory=today_tokyo)
+    note: Text = Field("", title="メモ")
 
 
-class ReopenInput(_Input):
-    contact: ContactInput
+class HandOverInput(ActionInput):
+    """つなぎ: the agency that takes the support over, and when."""
+
+    agency_id: Id = Field(title="引継ぎ先の関係機関")
+    handed_over_on: Day = Field(title="引継ぎ日", default_factory=today_tokyo)
+    note: Text = Field("", title="引継ぎの内容")
 
 
-class NoteInput(_Input):
-    note: str = ""
+class ProposeClosureInput(ActionInput):
+    proposed_on: Day = Field(title="提案日", default_factory=today_tokyo)
+    reason: ClosureReason | None = Field(None, title="終結理由")
+    reason_text: Text = Field("", title="理由の記載")
+    evaluation: Text = Field("", title="支援の評価")
 
 
-class ConsentInput(_Input):
-    given_on: dt.date = Field(default_factory=today_tokyo)
-    method: ConsentMethod = ConsentMethod.WRITTEN
-    agency_ids: list[int] = Field(min_length=1)
-    note: str = ""
+class DecideClosureInput(ActionInput):
+    decided_on: Day = Field(title="決定日", default_factory=today_tokyo)
+    note: Text = Field("", title="メモ")
 
 
-class OutreachInput(_Input):
-    kind: OutreachKind
-    done_on: dt.date = Field(default_factory=today_tokyo)
-    note: str = ""
+class ReopenInput(ActionInput):
+    contact: ContactInput = Field(title="相談")
 
 
-class EnrolmentInput(_Input):
-    provider_id: int
-    start_on: dt.date
-    end_on: dt.date
+class ConsentInput(ActionInput):
+    given_on: Day = Field(title="同意日", default_factory=today_tokyo)
+    method: ConsentMethod = Field(ConsentMethod.WRITTEN, title="同意の方法")
+    agency_ids: list[Id] = Field(title="同意の範囲（関係機関）", min_length=1, max_length=Rows)
+    note: Text = Field("", title="メモ")
 
 
-TRIGGER_INPUTS: dict[str, type[_Input]] = {
-    "start_assessment": NoteInput,
-    "hold_support_meeting": MeetingInput,
-    "hold_multilayer_meeting": MeetingInput,
-    "draft_plan": PlanInput,
-    "revise_plan": PlanInput,
-    "approve_plan": ApprovePlanInput,
-    "record_monitoring": MonitoringInput,
-    "withdraw_consent": WithdrawConsentInput,
-    "propose_closure": ProposeClosureInput,
-    "reject_closure": DecideClosureInput,
-    "approve_closure": DecideClosureInput,
-    "reopen": ReopenInput,
-}
+class OutreachInput(ActionInput):
+    kind: OutreachKind = Field(title="種別")
+    done_on: Day = Field(title="実施日", default_factory=today_tokyo)
+    note: Text = Field("", title="メモ")
 
-_T = TypeVar("_T", bound=_Input)
+
+class EnrolmentInput(ActionInput):
+    provider_id: Id = Field(title="登録事業所")
+    start_on: Day = Field(title="利用開始日")
+    end_on: Day = Field(title="利用終了日")
+
+
+class ProgramExitInput(ActionInput):
+    enrolment_id: Id = Field(title="参加支援の登録")
+    exited_on: Day = Field(title="終了日", default_factory=today_tokyo)
+
+
+_T = TypeVar("_T", bound=BaseModel)
 
 _FIELD_ERRORS_JA = {
     "missing": "必須です",
     "extra_forbidden": "不明な項目です",
-    "enum": "選択肢にない値です",
-    "too_short": "1件以上必要です",
+    "enum": "選択肢にない値です（{expected} のいずれか）",
+    "literal_error": "選択肢にない値です（{expected} のいずれか）",
+    "too_short": "{min_length}件以上必要です",
+    "too_long": "{max_length}件までです",
     "string_too_short": "空にできません",
+    "string_too_long": "長すぎます（{max_length}文字まで）",
+    "string_type": "文字列で指定してください",
     "date_from_datetime_parsing": "日付（YYYY-MM-DD）で指定してください",
     "date_parsing": "日付（YYYY-MM-DD）で指定してください",
+    "date_from_datetime_inexact": "日付（YYYY-MM-DD）で指定してください",
+    "date_type": "日付（YYYY-MM-DD）で指定してください",
     "int_parsing": "整数で指定してください",
-    "greater_than_equal": "小さすぎます",
-    "less_than_equal": "大きすぎます",
+    "int_type": "整数で指定してください",
+    "int_from_float": "整数で指定してください",
+    "bool_parsing": "はい／いいえ（true/false）で指定してください",
+    "bool_type": "はい／いいえ（true/false）で指定してください",
+    "list_type": "一覧（リスト）で指定してください",
+    "model_type": "項目のまとまり（オブジェクト）で指定してください",
+    "dict_type": "項目のまとまり（オブジェクト）で指定してください",
+    "greater_than_equal": "{ge} 以上にしてください",
+    "less_than_equal": "{le} 以下にしてください",
 }
 
 
-def parse_input(model: type[_T], data: dict[str, Any], what: str) -> _T:
-    """Validate `data` for action `what`; raise `InvalidInput` naming every bad field."""
+def _japanese(error: Any) -> str:
+    kind = error["type"]
+    if kind == "value_error" and "control characters" in error["msg"]:
+        return "制御文字（改行・エスケープ等）は使えません"
+    if kind in {"date_parsing", "date_from_datetime_parsing"} and "outside expected range" in str(
+        error.get("ctx", "")
+    ):
+        return "存在しない日付です（YYYY-MM-DD の形は正しいが、その日はありません）"
+    template = _FIELD_ERRORS_JA.get(kind)
+    if template is None:
+        return "値が正しくありません"
+    context = {k: str(v).replace(" or ", "、") for k, v in (error.get("ctx") or {}).items()}
+    try:
+        return template.format(**context)
+    except (KeyError, IndexError):
+        return template
+
+
+def _where(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
+    """A field's path in Japanese, from the fields' titles: 出席者（2行目）・氏名."""
+    parts: list[str] = []
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            parts[-1:] = [f"{parts[-1] if parts else ''}（{part + 1}行目）"]
+            continue
+        fields = getattr(current, "model_fields", {})
+        info = fields.get(part)
+        if info is None:
+            parts.append(str(part))
+            current = None
+            continue
+        parts.append(info.title or str(part))
+        annotation = info.annotation
+        for arg in (annotation, *typing.get_args(annotation)):
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                current = arg
+                break
+        else:
+            current = None
+    return "・".join(parts)
+
+
+def parse_input(model: type[_T], data: Any, what: str, what_ja: str | None = None) -> _T:
+    """Validate `data` for action `what` (an instance of `model` passes as it is); raise
+    `InvalidInput` naming every bad field (in Japanese by the fields' titles)."""
+    if isinstance(data, model):
+        return data
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         ja, en = [], []
         for error in exc.errors():
             where = ".".join(str(part) for part in error["loc"]) or what
-            ja.append(f"{where}: {_FIELD_ERRORS_JA.get(error['type'], error['msg'])}")
+            ja.append(f"{_where(model, error['loc']) or what}: {_japanese(error)}")
             en.append(f"{where}: {error['msg']}")
         raise InvalidInput(
-            f"{what} の入力に誤りがあります — " + "; ".join(ja),
+            f"「{what_ja or what}」の入力に誤りがあります — " + "、".join(ja),
             f"invalid input for {what} — " + "; ".join(en),
         ) from None
-
-
-__all__ = [
-    "ApprovePlanInput",
-    "AttendeeInput",
-    "ConsentInput",
-    "ContactInput",
-    "DecideClosureInput",
-    "EnrolmentInput",
-    "ExternalPlanInput",
-    "GoalInput",
-    "MeetingInput",
-    "MonitoringInput",
-    "NoteInput",
-    "OpenCaseInput",
-    "OutreachInput",
-    "PersonInput",
-    "PlanInput",
-    "Program",
-    "ProposeClosureInput",
-    "ReopenInput",
-    "RoleInput",
-    "TRIGGER_INPUTS",
-    "WithdrawConsentInput",
-    "parse_input",
-]

@@ -1,10 +1,12 @@
 """Append one event to a case: the stage/version update, the audit event and the outbox row.
 
-This is the hot path of every action, so its four statements (read the head, update the case,
-insert the audit event, insert the outbox message) are `Prepared`: built once, compiled once per
-database dialect, run on the DBAPI cursor of the caller's transaction. The version check in the
+This is the hot path of every action: four small Core statements (read the head, update the
+case, insert the audit event, insert the outbox message), built once at import with named
+bind parameters and run on the connection of the session's transaction, so SQLAlchemy caches
+their compiled form and its logging and events see each of them. The version check in the
 UPDATE is the optimistic lock: if another writer got there first, nothing is written and
-`VersionConflict` is raised.
+`VersionConflict` is raised. `Case.version` counts the case's events; only this module writes
+it (the ORM never bumps it behind the audit trail's back).
 """
 
 from __future__ import annotations
@@ -14,15 +16,16 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, inspect, select, update
+from sqlalchemy import Connection, Select, Table, Update, bindparam, insert, inspect, select, update
 from sqlalchemy.orm import attributes
 from sqlmodel import Session
 
 from models import AuditEvent, Case, OutboxMessage
 from models.audit import event_hash
+from models.db import connection
+from models.outbox import OutboxStatus
 from models.timestamps import utcnow
 from yorisoi.errors import NotFound, VersionConflict
-from yorisoi.service.prepared import Prepared, connection, insert_all_columns
 
 STAGE_CHANGED = "yorisoi.case.stage-changed"
 CASE_UPDATED = "yorisoi.case.updated"
@@ -32,39 +35,32 @@ EVENT_RELAY = "prefect-events"
 _case: Table = Case.__table__  # type: ignore[attr-defined]
 _CASE_MAPPER = inspect(Case)
 
-_LOAD_HEAD = Prepared(
-    select(
-        _case.c.id,
-        _case.c.number,
-        _case.c.stage,
-        _case.c.version,
-        _case.c.episode,
-        _case.c.audit_head,
-        _case.c.coordinator_id,
-    )
-    .where(_case.c.id == bindparam("case_id", type_=_case.c.id.type))
-    # PostgreSQL: lock the row, so concurrent actions on one case queue here and each sees
-    # the previous one's result (SQLite's BEGIN IMMEDIATE already serialises writers).
-    .with_for_update()
-)
-_FIND_CASE_ID = Prepared(
-    select(_case.c.id).where(_case.c.number == bindparam("number", type_=_case.c.number.type))
-)
-_INSERT_EVENT, _event_row = insert_all_columns(AuditEvent.__table__)  # type: ignore[attr-defined]
-_INSERT_OUTBOX, _outbox_row = insert_all_columns(OutboxMessage.__table__)  # type: ignore[attr-defined]
+
+def head_query(*extra: Any) -> Select[Any]:
+    """SELECT a case's head (the `CaseHead` columns, then `extra`) … FOR UPDATE.
+
+    On PostgreSQL the row is locked, so concurrent actions on one case queue here and each sees
+    the previous one's result (SQLite's BEGIN IMMEDIATE already serialises writers).
+    """
+    c = _case.c
+    return select(
+        c.id, c.number, c.stage, c.version, c.episode, c.audit_head, c.coordinator_id, c.desk_id, *extra
+    ).with_for_update()
+
+
+_LOAD_HEAD = head_query().where(_case.c.id == bindparam("case_id"))
+_FIND_CASE_ID = select(_case.c.id).where(_case.c.number == bindparam("number"))
+_INSERT_EVENT = insert(AuditEvent.__table__)  # type: ignore[attr-defined]
+_INSERT_OUTBOX = insert(OutboxMessage.__table__)  # type: ignore[attr-defined]
 
 
 @cache
-def _update_case(extra: frozenset[str]) -> Prepared:
-    """UPDATE case SET stage, version, audit_head, updated_at (+ `extra`) WHERE id AND version."""
-    columns = {"stage", "version", "audit_head", "updated_at", *extra}
-    return Prepared(
+def _update_case(columns: frozenset[str]) -> Update:
+    """UPDATE case SET `columns` WHERE id AND version (the optimistic lock)."""
+    return (
         update(_case)
-        .where(
-            _case.c.id == bindparam("w_id", type_=_case.c.id.type),
-            _case.c.version == bindparam("w_version", type_=_case.c.version.type),
-        )
-        .values({name: bindparam(f"v_{name}", type_=_case.c[name].type) for name in sorted(columns)})
+        .where(_case.c.id == bindparam("w_id"), _case.c.version == bindparam("w_version"))
+        .values({name: bindparam(f"v_{name}") for name in sorted(columns)})
     )
 
 
@@ -79,6 +75,7 @@ class CaseHead:
     episode: int
     audit_head: str
     coordinator_id: int | None
+    desk_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +90,7 @@ class AppendedEvent:
 
 
 def load_head(session: Session, case_id: int) -> CaseHead:
-    row = _LOAD_HEAD.first(session, {"case_id": case_id})
+    row = connection(session).execute(_LOAD_HEAD, {"case_id": case_id}).first()
     if row is None:
         raise NotFound(f"ケース {case_id} は存在しません。", f"There is no case with id {case_id}.")
     return CaseHead(*row)
@@ -101,8 +98,7 @@ def load_head(session: Session, case_id: int) -> CaseHead:
 
 def find_case_id(session: Session, number: str) -> int:
     """The id of case `number` (e.g. R7-0001)."""
-    row = _FIND_CASE_ID.first(session, {"number": number})
-    case_id = row[0] if row else None
+    case_id = connection(session).execute(_FIND_CASE_ID, {"number": number}).scalar()
     if case_id is None:
         raise NotFound(f"ケース番号 {number} は存在しません。", f"There is no case numbered {number}.")
     return int(case_id)
@@ -142,9 +138,7 @@ def append_event(
     conn = connection(session)
     params = {f"v_{name}": value for name, value in values.items()}
     params["w_id"], params["w_version"] = head.id, head.version
-    cursor = _update_case(frozenset(case_updates or ())).execute(conn, params)
-    changed = cursor.rowcount
-    cursor.close()
+    changed = conn.execute(_update_case(frozenset(values)), params).rowcount
     if changed != 1:
         raise VersionConflict(
             f"ケース {head.number} は他の職員が先に更新しました。最新の状態を確認してやり直してください。",
@@ -209,44 +203,42 @@ def insert_event_rows(
     digest: str,
 ) -> None:
     """Insert the audit event and its outbox message (the relay turns it into an event)."""
-    _INSERT_EVENT.execute(
-        connection,
-        _event_row(
-            {
-                "case_id": case_id,
-                "seq": seq,
-                "episode": episode,
+    connection.execute(
+        _INSERT_EVENT,
+        {
+            "case_id": case_id,
+            "seq": seq,
+            "episode": episode,
+            "action": action,
+            "from_stage": from_stage,
+            "to_stage": to_stage,
+            "actor_id": actor_id,
+            "occurred_at": occurred_at,
+            "payload": payload,
+            "prev_hash": prev_hash,
+            "hash": digest,
+        },
+    )
+    connection.execute(
+        _INSERT_OUTBOX,
+        {
+            "topic": STAGE_CHANGED if from_stage != to_stage else CASE_UPDATED,
+            "case_id": case_id,
+            "recipient": EVENT_RELAY,
+            "idempotency_key": f"case:{case_id}:event:{seq}",
+            "payload": {
+                "case_number": number,
                 "action": action,
                 "from_stage": from_stage,
                 "to_stage": to_stage,
-                "actor_id": actor_id,
-                "occurred_at": occurred_at,
-                "payload": payload,
-                "prev_hash": prev_hash,
-                "hash": digest,
-            }
-        ),
-    ).close()
-    _INSERT_OUTBOX.execute(
-        connection,
-        _outbox_row(
-            {
-                "topic": STAGE_CHANGED if from_stage != to_stage else CASE_UPDATED,
-                "case_id": case_id,
-                "recipient": EVENT_RELAY,
-                "idempotency_key": f"case:{case_id}:event:{seq}",
-                "payload": {
-                    "case_number": number,
-                    "action": action,
-                    "from_stage": from_stage,
-                    "to_stage": to_stage,
-                    "seq": seq,
-                },
-                "status": "pending",
-                "attempts": 0,
-                "available_at": occurred_at,
-                "created_at": occurred_at,
-                "last_error": "",
-            }
-        ),
-    ).close()
+                "seq": seq,
+            },
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "available_at": occurred_at,
+            "created_at": occurred_at,
+            "last_error": "",
+            "claim_token": "",
+            "delivered_to": [],
+        },
+    )

@@ -12,23 +12,19 @@ monitoring date since the sweep looked at it is skipped, so a re-run changes not
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table
 from sqlmodel import Session
 
 from models import Case
-from states import Stage
 from yorisoi.service.cases import Fired
-from yorisoi.service.journal import CaseHead, append_event
+from yorisoi.service.journal import CaseHead, append_event, head_query
 
 MARK_OVERDUE = "mark_overdue"
 
 _case: Table = Case.__table__  # type: ignore[attr-defined]
-
-MONITORING_STAGES: frozenset[str] = frozenset({Stage.MONITORING})
-"""The stages in which a case has monitoring dates."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +38,13 @@ class OverdueMark:
     days_overdue: int
 
 
-def mark_overdue(*, session: Session, marks: Sequence[OverdueMark], swept_on: dt.date) -> list[Fired]:
-    """Mark the cases overdue, one audited system action each, in one transaction; commits."""
+def mark_overdue(
+    *, session: Session, marks: Sequence[OverdueMark], swept_on: dt.date, stages: Collection[str]
+) -> list[Fired]:
+    """Mark the cases overdue, one audited system action each, in one transaction; commits.
+
+    `stages`: where monitoring runs (the lifecycle's `kind: monitoring` stages); a case that
+    has left them since the sweep looked is skipped."""
     if not marks:
         return []
     wanted = {mark.case_id: mark for mark in marks}
@@ -51,38 +52,20 @@ def mark_overdue(*, session: Session, marks: Sequence[OverdueMark], swept_on: dt
     try:
         c = _case.c
         rows = session.execute(
-            select(
-                c.id,
-                c.number,
-                c.stage,
-                c.version,
-                c.episode,
-                c.audit_head,
-                c.coordinator_id,
-                c.next_monitoring_on,
-            )
-            .where(c.id.in_(wanted), c.overdue.is_(False), c.stage.in_(MONITORING_STAGES))
+            head_query(c.next_monitoring_on)
+            .where(c.id.in_(wanted), c.overdue.is_(False), c.stage.in_(stages))
             .order_by(c.id)
-            .with_for_update()  # PostgreSQL: no monitoring record slips in between; SQLite locks already
         ).all()
-        for case_id, number, stage, version, episode, audit_head, coordinator_id, scheduled_on in rows:
-            mark = wanted[case_id]
+        for row in rows:
+            head, scheduled_on = CaseHead(*row[:-1]), row[-1]
+            mark = wanted[head.id]
             if scheduled_on != mark.scheduled_on:
                 continue
-            head = CaseHead(
-                id=case_id,
-                number=number,
-                stage=stage,
-                version=version,
-                episode=episode,
-                audit_head=audit_head,
-                coordinator_id=coordinator_id,
-            )
             event = append_event(
                 session,
                 head,
                 action=MARK_OVERDUE,
-                to_stage=stage,
+                to_stage=head.stage,
                 actor_id=None,
                 payload={
                     "due_on": mark.due_on.isoformat(),

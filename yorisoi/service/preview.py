@@ -1,14 +1,13 @@
 """Ask what an action would do, without doing it: the buttons a case page may show.
 
-`preview` runs the checks `cases.fire` runs — known trigger, allowed from the stage, the
-actor's roles, the input, the guards — and stops there; `available_actions` asks it for
-every trigger of the case's stage and says why each blocked one is blocked. Nothing is
-written, and the transaction is rolled back at the end (on PostgreSQL `load_head` locked
-the case row).
-
-Some guards judge only what the person is about to type (attendees' 守秘義務, the closure
-reason): `available_actions` leaves those to the form, so a button is offered when the case
-itself allows the action.
+`preview` runs the checks `cases.fire` runs — known action, allowed from the stage, the
+actor's roles, the input, the guards — and stops there. `available_actions` asks the
+lifecycle machine to explain every trigger of the case's stage (`LifecycleMachine.explain`:
+every guard, not only the first that fails), assuming what the action's registry entry says
+a form would start from, and leaves the guards that judge only typed input to the form: a
+button is offered when the case itself allows the action. `record_actions` lists the record
+actions (contact, consent …) the actor may take on the case. Nothing is written, and the
+transaction is rolled back at the end (on PostgreSQL `load_head` locked the case row).
 """
 
 from __future__ import annotations
@@ -19,19 +18,12 @@ from typing import Any
 from sqlmodel import Session
 
 from models import Staff
-from models.caseload import meetings_of_kind
-from states import LifecycleMachine, MeetingKind, Refusal
-from states.guards import GUARDS
-from yorisoi.errors import PermissionDenied
-from yorisoi.service import effects
+from states import LifecycleMachine, Refusal
+from yorisoi.errors import PermissionDenied, YorisoiError
 from yorisoi.service import inputs as i
 from yorisoi.service.cases import case_facts, refuse_unless_allowed
-from yorisoi.service.journal import CaseHead, load_head
-
-# Guards about the form's own input, not the case: the form enforces them when submitted.
-INPUT_GUARDS = frozenset(
-    {"attendees_bound_to_confidentiality", "meeting_has_attendees", "closure_reason_complete"}
-)
+from yorisoi.service.journal import load_head
+from yorisoi.service.registry import ACTIONS, RECORD_ACTIONS, ActionSpec, Step, resolve
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,96 +46,88 @@ class ActionOption:
     reasons: tuple[Refusal, ...]
 
 
-def _attempt(
-    session: Session, machine: LifecycleMachine, head: CaseHead, trigger: str, actor: Staff, parsed: Any
-) -> Preview:
-    facts = case_facts(session, head, actor, parsed)
-    outcome = machine.attempt(head.stage, trigger, facts, effects.guard_data(trigger, session, head, parsed))
-    return Preview(trigger, outcome.accepted, outcome.stage, outcome.refusals)
-
-
 def preview(
     *,
     session: Session,
     case_id: int,
-    trigger: str,
+    action: str,
     actor: Staff,
     machine: LifecycleMachine,
     **data: Any,
 ) -> Preview:
     """What `cases.fire` would answer for this action, without writing anything."""
+    step = resolve(machine.lifecycle, action)
     try:
         head = load_head(session, case_id)
-        refuse_unless_allowed(machine, head, trigger, actor)
-        parsed = i.parse_input(i.TRIGGER_INPUTS.get(trigger, i.NoteInput), data, trigger)
-        return _attempt(session, machine, head, trigger, actor, parsed)
+        refuse_unless_allowed(machine, head, step, actor)
+        parsed = i.parse_input(step.spec.input, data, action)
+        if step.trigger is None:
+            return Preview(action, True, head.stage, ())
+        facts = case_facts(session, head, actor, step.spec, parsed)
+        outcome = machine.attempt(head.stage, step.trigger, facts, step.spec.facts(session, head, parsed))
+        return Preview(action, outcome.accepted, outcome.stage, outcome.refusals)
     finally:
         session.rollback()
 
 
-def check_trigger(
-    *, session: Session, case_id: int, trigger: str, actor: Staff, machine: LifecycleMachine
-) -> None:
+def check_action(
+    *, session: Session, case_id: int, action: str, actor: Staff, machine: LifecycleMachine
+) -> ActionSpec:
     """Refuse, as `cases.fire` would and in its order, an action unknown, not allowed from the
-    case's stage, or not the actor's to take, before its input is even read."""
+    case's stage, or not the actor's to take, before its input is even read; its spec if not."""
+    step = resolve(machine.lifecycle, action)
     try:
-        refuse_unless_allowed(machine, load_head(session, case_id), trigger, actor)
+        refuse_unless_allowed(machine, load_head(session, case_id), step, actor)
     finally:
         session.rollback()
-
-
-def _probe(session: Session, head: CaseHead, trigger: str) -> Any:
-    """Input for asking the guards about the case alone: defaults, the newest meeting."""
-    if trigger == "approve_plan":
-        meetings = meetings_of_kind(session, head.id, MeetingKind.MULTILAYER)
-        return i.ApprovePlanInput.model_construct(meeting_id=meetings[0].id if meetings else None)
-    return i.TRIGGER_INPUTS.get(trigger, i.NoteInput).model_construct()
-
-
-def _case_refusals(
-    session: Session, machine: LifecycleMachine, head: CaseHead, trigger: str, actor: Staff
-) -> tuple[str | None, tuple[Refusal, ...]]:
-    """(destination, ()) when some transition of `trigger` holds for the case, else its refusals.
-
-    Every guard is asked (the machine stops at the first that fails), and input-only
-    guards are left out: the form checks those.
-    """
-    probe = _probe(session, head, trigger)
-    facts = case_facts(session, head, actor, probe)
-    data = effects.guard_data(trigger, session, head, probe)
-    refusals: list[Refusal] = []
-    for transition in machine.lifecycle.transitions:
-        if transition.trigger != trigger or head.stage not in transition.sources:
-            continue
-        failed = [
-            refusal
-            for name in transition.guards
-            if name not in INPUT_GUARDS and (refusal := GUARDS[name](facts, data)) is not None
-        ]
-        if not failed:
-            return transition.dest or head.stage, ()
-        refusals += [r for r in failed if r not in refusals]
-    return None, tuple(refusals)
+    return step.spec
 
 
 def available_actions(
     *, session: Session, case_id: int, actor: Staff, machine: LifecycleMachine
 ) -> list[ActionOption]:
-    """Every action of the case's current stage, each allowed for `actor` or with its reasons."""
+    """Every trigger of the case's current stage, each allowed for `actor` or with its reasons."""
     lifecycle = machine.lifecycle
     options: list[ActionOption] = []
     try:
         head = load_head(session, case_id)
         for trigger in machine.triggers_from(head.stage):
             definition = lifecycle.triggers[trigger]
+            step = Step(ACTIONS[definition.action], trigger)
             try:
-                refuse_unless_allowed(machine, head, trigger, actor)
+                refuse_unless_allowed(machine, head, step, actor)
             except PermissionDenied as refusal:
                 reason = Refusal("roles", refusal.ja, refusal.en)
                 options.append(ActionOption(trigger, definition.ja, definition.en, False, None, (reason,)))
                 continue
-            dest, reasons = _case_refusals(session, machine, head, trigger, actor)
-            options.append(ActionOption(trigger, definition.ja, definition.en, not reasons, dest, reasons))
+            probe = step.spec.probe_input(session, head)
+            facts = case_facts(session, head, actor, step.spec, probe)
+            outcome = machine.explain(
+                head.stage, trigger, facts, step.spec.facts(session, head, probe), skip_input_guards=True
+            )
+            dest = outcome.stage if outcome.accepted else None
+            options.append(
+                ActionOption(trigger, definition.ja, definition.en, outcome.accepted, dest, outcome.refusals)
+            )
     finally:
         session.rollback()
     return options
+
+
+def record_actions(
+    *, session: Session, case_id: int, actor: Staff, machine: LifecycleMachine
+) -> list[ActionSpec]:
+    """The record actions (contact, consent, outreach …) `actor` may take on the case now."""
+    allowed: list[ActionSpec] = []
+    try:
+        head = load_head(session, case_id)
+        for name in sorted(RECORD_ACTIONS):
+            step = Step(ACTIONS[name], None)
+            try:
+                refuse_unless_allowed(machine, head, step, actor)
+            except YorisoiError:
+                continue
+            allowed.append(step.spec)
+    finally:
+        session.rollback()
+    return allowed

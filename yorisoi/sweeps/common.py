@@ -69,6 +69,7 @@ class SweepContext:
     available_at: dt.datetime
     base_url: str
     final_stages: frozenset[str]
+    monitoring_stages: frozenset[str]
     stage_labels: dict[str, str]
     supervisors: tuple[SupervisorRow, ...]
     dry_run: bool
@@ -101,6 +102,7 @@ class SweepContext:
             ),
             base_url=settings.notifications.base_url.rstrip("/"),
             final_stages=lifecycle.final_stages,
+            monitoring_stages=lifecycle.monitoring_stages,
             stage_labels={stage.name: stage.ja for stage in lifecycle.stages},
             supervisors=tuple(active_supervisors(session)),
             dry_run=dry_run,
@@ -222,7 +224,10 @@ def step(sweep: Sweep[Any], session: Session, ctx: SweepContext, after: Cursor |
         else:
             enqueue_reminders(session, new)
             # Commits the batch: the reminders above and the marks, or nothing.
-            marked = [f.number for f in mark_overdue(session=session, marks=planned.marks, swept_on=ctx.on)]
+            marks = mark_overdue(
+                session=session, marks=planned.marks, swept_on=ctx.on, stages=ctx.monitoring_stages
+            )
+            marked = [f.number for f in marks]
             session.commit()
     except BaseException:
         session.rollback()

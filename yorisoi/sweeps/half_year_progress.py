@@ -19,7 +19,6 @@ from sqlmodel import Session
 from models.due import Cursor, OverdueCase, active_cases_by_stage, monitoring_overdue
 from models.outbox import ReminderTopic
 from yorisoi.jpdates import fiscal_year, fiscal_year_label
-from yorisoi.service.monitoring import MONITORING_STAGES
 from yorisoi.sweeps.common import Planned, Sweep, SweepContext, remind
 
 
@@ -61,7 +60,7 @@ def fetch(session: Session, ctx: SweepContext, after: Cursor | None) -> list[Pro
         ProgressReport(
             meeting_on=meeting,
             by_stage=active_cases_by_stage(session, final_stages=ctx.final_stages),
-            overdue=monitoring_overdue(session, stages=MONITORING_STAGES, before=ctx.on),
+            overdue=monitoring_overdue(session, stages=ctx.monitoring_stages, before=ctx.on),
         )
     ]
 

@@ -15,13 +15,13 @@ from sqlmodel import Session
 
 from models.due import Cursor, MonitoringDue, monitoring_due
 from models.outbox import ReminderTopic
-from yorisoi.service.monitoring import MONITORING_STAGES, OverdueMark
+from yorisoi.service.monitoring import OverdueMark
 from yorisoi.sweeps.common import Planned, Sweep, SweepContext, remind
 
 
 def fetch(session: Session, ctx: SweepContext, after: Cursor | None) -> list[MonitoringDue]:
     return monitoring_due(
-        session, stages=MONITORING_STAGES, until=ctx.notice_until(), after=after, limit=ctx.batch_size
+        session, stages=ctx.monitoring_stages, until=ctx.notice_until(), after=after, limit=ctx.batch_size
     )
 
 

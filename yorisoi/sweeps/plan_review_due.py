@@ -14,7 +14,6 @@ from sqlmodel import Session
 
 from models.due import Cursor, PlanReviewDue, plans_for_review
 from models.outbox import ReminderTopic
-from yorisoi.service.monitoring import MONITORING_STAGES
 from yorisoi.sweeps.common import Planned, Sweep, SweepContext, remind
 
 LOOKBACK_DAYS = 60
@@ -30,7 +29,11 @@ def fetch(session: Session, ctx: SweepContext, after: Cursor | None) -> list[Pla
     since = ctx.on - dt.timedelta(days=ctx.plan_review_days + LOOKBACK_DAYS)
     start = after if after is not None and after[0] >= since else (since, 0)
     return plans_for_review(
-        session, stages=MONITORING_STAGES, approved_until=approved_until, after=start, limit=ctx.batch_size
+        session,
+        stages=ctx.monitoring_stages,
+        approved_until=approved_until,
+        after=start,
+        limit=ctx.batch_size,
     )
 
 

@@ -1,23 +1,30 @@
-"""Turn posted page forms into the case service's input, through the API's bounded models.
+"""Read a posted page form into an action's input, by the shape of the input model alone.
 
-Form fields are flat (`attendee-0-name`, `goal-1-goal`, …); rows left empty are skipped and
-empty fields are left out, so the service's defaults (today's date …) apply. Validation is
-the service's own: a bad value comes back as `InvalidInput` naming the field.
+The fields of a form follow the model (`yorisoi.service.inputs`), so no action needs a reader
+of its own:
+
+- a plain field by its name (`held_on`); left empty, it is left out and the model's default
+  (today's date …) applies;
+- a yes/no field as a checkbox (`dv_protected`);
+- a list of plain values as repeated fields (`topics`, `agency_ids`);
+- a list of rows as `<field>-<n>-<name>` (`attendees-0-name`), rows with nothing typed in
+  skipped;
+- a nested model's fields under their own names (a reopen's contact: `contacted_on` …).
+
+Validation is the model's own, done once by the case service: a bad value comes back as
+`InvalidInput` naming the field.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import types
+import typing
 from typing import Any
 
 from pydantic import BaseModel
 from starlette.datastructures import FormData
 
-from yorisoi.service.inputs import NoteInput, parse_input
-from yorisoi.web.schemas import TRIGGER_DATA, ConsentIn, ContactIn, IntakeIn
-
-ROWS = {"attendee": 5, "goal": 3, "role": 4, "ext": 2}
-"""How many empty rows a form offers for each repeated part (more with ?rows=N)."""
+_CHECKED = {"on", "true", "1", "yes"}
 
 
 def text(form: FormData, name: str) -> str:
@@ -25,13 +32,21 @@ def text(form: FormData, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _present(form: FormData, names: Iterable[str]) -> dict[str, Any]:
-    """The non-empty fields among `names`."""
-    return {name: value for name in names if (value := text(form, name))}
+def _strip_optional(annotation: Any) -> Any:
+    """`X | None` → X (forms cannot say None other than by leaving a field empty)."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return annotation
 
 
-def _rows(form: FormData, prefix: str, fields: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
-    """(N, row) for rows `prefix-N-field` in order of N, skipping rows with nothing typed in."""
+def _model(annotation: Any) -> type[BaseModel] | None:
+    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+
+
+def _rows(form: FormData, prefix: str, model: type[BaseModel]) -> list[dict[str, Any]]:
+    """Rows `prefix-N-field` in order of N, skipping rows with nothing typed in."""
     indices = sorted(
         {
             int(parts[1])
@@ -44,86 +59,42 @@ def _rows(form: FormData, prefix: str, fields: tuple[str, ...]) -> list[tuple[in
     )
     rows = []
     for index in indices:
-        row = {f: text(form, f"{prefix}-{index}-{f}") for f in fields}
-        if any(row.values()):
-            rows.append((index, row))
+        row = _fields(form, model, f"{prefix}-{index}-")
+        if any(value not in ("", False) for value in row.values()):
+            rows.append(row)
     return rows
 
 
-def _checked(form: FormData, name: str) -> bool:
-    return text(form, name) in {"on", "true", "1", "yes"}
-
-
-def contact(form: FormData) -> dict[str, Any]:
-    data = _present(form, ("contacted_on", "referrer", "method", "desk_id", "note"))
-    data["topics"] = [t for t in form.getlist("topics") if isinstance(t, str) and t.strip()]
+def _fields(form: FormData, model: type[BaseModel], prefix: str = "") -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        annotation = _strip_optional(info.annotation)
+        nested = _model(annotation)
+        if nested is not None:
+            data[name] = _fields(form, nested, prefix)
+            continue
+        if typing.get_origin(annotation) is list:
+            (item,) = typing.get_args(annotation)
+            row_model = _model(_strip_optional(item))
+            if row_model is not None:
+                data[name] = _rows(form, name, row_model)
+            else:
+                values = [v.strip() for v in form.getlist(prefix + name) if isinstance(v, str) and v.strip()]
+                if values or prefix + name in form:
+                    data[name] = values
+            continue
+        if annotation is bool:
+            data[name] = text(form, prefix + name) in _CHECKED
+            continue
+        value = text(form, prefix + name)
+        if value:
+            data[name] = value
     return data
 
 
-def intake(form: FormData) -> dict[str, Any]:
-    person = _present(form, ("name", "kana", "birth_date", "address"))
-    person["name"] = text(form, "name")
-    person["dv_protected"] = _checked(form, "dv_protected")
-    return _valid(IntakeIn, {"person": person, "contact": contact(form)}, "open_case")
-
-
-def consent(form: FormData) -> dict[str, Any]:
-    data = _present(form, ("given_on", "method", "note"))
-    data["agency_ids"] = [a for a in form.getlist("agency_ids") if isinstance(a, str) and a.strip()]
-    return _valid(ConsentIn, data, "give_consent")
-
-
-def _meeting(form: FormData) -> dict[str, Any]:
-    data = _present(form, ("held_on", "title", "decisions"))
-    data["attendees"] = [
-        {
-            **{k: v for k, v in row.items() if v and k != "ack"},
-            "name": row["name"],
-            "acknowledged_confidentiality": row["ack"] in {"on", "true", "1"},
-        }
-        for _index, row in _rows(form, "attendee", ("name", "agency_id", "staff_id", "ack"))
-    ]
-    return data
-
-
-def _plan(form: FormData) -> dict[str, Any]:
-    data = _present(form, ("drafted_on", "household_goal", "monitoring_interval_days"))
-    data["goals"] = [row for _index, row in _rows(form, "goal", ("problem", "goal"))]
-    lead = text(form, "lead")
-    data["roles"] = [
-        {"agency_id": row["agency_id"], "role": row["role"], "is_lead": lead == str(index)}
-        for index, row in _rows(form, "role", ("agency_id", "role"))
-    ]
-    data["external_plans"] = [
-        {k: v for k, v in row.items() if v}
-        for _index, row in _rows(form, "ext", ("kind", "agency_id", "note"))
-    ]
-    return data
-
-
-_FIELDS: dict[str, tuple[str, ...]] = {
-    "approve_plan": ("meeting_id", "approved_on"),
-    "record_monitoring": ("held_on", "summary", "next_on"),
-    "withdraw_consent": ("withdrawn_on",),
-    "propose_closure": ("proposed_on", "reason", "reason_text", "evaluation"),
-    "reject_closure": ("decided_on", "note"),
-    "approve_closure": ("decided_on", "note"),
-}
-
-
-def action(form: FormData, trigger: str) -> dict[str, Any]:
-    """The input of lifecycle action `trigger` from its form."""
-    if trigger in {"hold_support_meeting", "hold_multilayer_meeting"}:
-        data = _meeting(form)
-    elif trigger in {"draft_plan", "revise_plan"}:
-        data = _plan(form)
-    elif trigger == "reopen":
-        data = {"contact": contact(form)}
-    elif trigger in _FIELDS:
-        data = _present(form, _FIELDS[trigger])
-    else:
-        data = _present(form, ("note",))
-    return _valid(TRIGGER_DATA.get(trigger, NoteInput), data, trigger)
+def read(form: FormData, model: type[BaseModel]) -> dict[str, Any]:
+    """The input of `model` from a posted form (validated later, by the case service)."""
+    return _fields(form, model)
 
 
 def expected_version(form: FormData) -> int | None:
@@ -131,8 +102,4 @@ def expected_version(form: FormData) -> int | None:
     return int(value) if value.isdigit() and len(value) < 10 else None
 
 
-def _valid(model: type[BaseModel], data: dict[str, Any], what: str) -> dict[str, Any]:
-    return parse_input(model, data, what).model_dump()  # type: ignore[type-var]
-
-
-__all__ = ["ROWS", "ContactIn", "action", "consent", "contact", "expected_version", "intake", "text"]
+__all__ = ["expected_version", "read", "text"]

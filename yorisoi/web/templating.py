@@ -18,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 from states import Role
 from yorisoi import labels
 from yorisoi.jpdates import fiscal_year_label, tokyo_datetime
+from yorisoi.service import registry
 
 _templates = Jinja2Templates(directory=str(resources.files("yorisoi.web").joinpath("templates")))
 
@@ -36,7 +37,7 @@ def _label(mapping: Mapping[str, str], code: str | None) -> str:
 
 _env = _templates.env
 _env.filters.update(jdate=ja_date, jdatetime=ja_datetime, label=_label)
-_env.globals.update(labels=labels, fiscal_year_label=fiscal_year_label, Role=Role)
+_env.globals.update(labels=labels, registry=registry, fiscal_year_label=fiscal_year_label, Role=Role)
 
 NAV: tuple[tuple[str, str, frozenset[str] | None], ...] = (
     ("/", "ボード", None),

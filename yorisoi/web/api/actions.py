@@ -6,9 +6,8 @@ from fastapi import APIRouter
 
 from yorisoi.service import cases, preview, viewing
 from yorisoi.service.cases import Fired
-from yorisoi.service.inputs import NoteInput, parse_input
 from yorisoi.web.deps import CurrentUser, HeaderCsrf, MachineDep, SessionDep, viewer_of
-from yorisoi.web.schemas import ERRORS, TRIGGER_DATA, ActionIn, ActionOut, ReasonOut
+from yorisoi.web.schemas import ERRORS, ActionIn, ActionOut, ReasonOut
 
 router = APIRouter(prefix="/api/cases/{number}/actions", tags=["actions"], responses=ERRORS)
 
@@ -30,21 +29,20 @@ def list_actions(number: str, session: SessionDep, user: CurrentUser, machine: M
     ]
 
 
-@router.post("/{trigger}", response_model=Fired, dependencies=[HeaderCsrf])
+@router.post("/{name}", response_model=Fired, dependencies=[HeaderCsrf])
 def fire(
-    number: str, trigger: str, body: ActionIn, session: SessionDep, user: CurrentUser, machine: MachineDep
+    number: str, name: str, body: ActionIn, session: SessionDep, user: CurrentUser, machine: MachineDep
 ) -> Fired:
-    """Take an action; `expected_version` (the version you saw) turns a lost update into 409."""
+    """Take an action (a trigger of the lifecycle or a record action) with `data` as its input;
+    `expected_version` (the version you saw) turns a lost update into 409."""
     case_id = viewing.case_for_action(session, viewer_of(user), number, channel="api")
-    preview.check_trigger(session=session, case_id=case_id, trigger=trigger, actor=user, machine=machine)
-    model = TRIGGER_DATA.get(trigger, NoteInput)
-    data = parse_input(model, body.data, trigger).model_dump()  # type: ignore[type-var]
+    preview.check_action(session=session, case_id=case_id, action=name, actor=user, machine=machine)
     return cases.fire(
         session=session,
         case_id=case_id,
-        trigger=trigger,
+        action=name,
         actor=user,
         machine=machine,
         expected_version=body.expected_version,
-        **data,
+        **body.data,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
@@ -13,9 +13,10 @@ from models.queries import TimelineEntry
 from yorisoi.jpdates import today_tokyo
 from yorisoi.service import access, cases, viewing
 from yorisoi.service.cases import Fired
+from yorisoi.service.inputs import OpenCaseInput
 from yorisoi.web.deps import CurrentUser, HeaderCsrf, MachineDep, SessionDep, viewer_of
 from yorisoi.web.params import FiscalYearParam, fiscal_year_param
-from yorisoi.web.schemas import ERRORS, CaseOut, IntakeIn
+from yorisoi.web.schemas import ERRORS, CaseOut
 
 router = APIRouter(prefix="/api", tags=["cases"], responses=ERRORS)
 
@@ -62,10 +63,9 @@ def due(
 
 
 @router.post("/cases", status_code=201, response_model=Fired, dependencies=[HeaderCsrf])
-def open_case(body: IntakeIn, session: SessionDep, user: CurrentUser, machine: MachineDep) -> Fired:
+def open_case(body: OpenCaseInput, session: SessionDep, user: CurrentUser, machine: MachineDep) -> Fired:
     """受付: a new case with its person and first consultation contact."""
-    data: dict[str, Any] = body.model_dump(exclude_none=False)
-    return cases.open_case(session=session, actor=user, machine=machine, **data)
+    return cases.open_case(session=session, actor=user, machine=machine, input=body)
 
 
 @router.get("/cases/{number}", response_model=CaseOut)

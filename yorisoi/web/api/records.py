@@ -1,139 +1,89 @@
-"""A case's records, one endpoint each: contacts, consent, meetings, plans, monitoring, closure.
+"""A typed endpoint per action, derived from the action registry.
 
-Each is a typed shortcut for an action (so the OpenAPI document shows its fields); they all
-end in the case service, exactly as the generic action endpoint does.
+`POST /api/cases/{number}<path>` for every action whose registry entry names an `Api`: the
+request body is the action's own input model plus `expected_version`, so the OpenAPI document
+shows its fields and bounds, and the body FastAPI validated goes to the case service as it is.
+A lifecycle action is fired through the trigger the case's stage offers for it (a plan is
+drafted or revised depending on the stage); a record action by its name. The generic endpoint
+for any trigger, a municipality's own included, is in `actions.py`.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: FastAPI reads the endpoints' annotations, which
+# name request models built in the loop below.
 
-from typing import Any
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Annotated, Any
 
-from fastapi import APIRouter
-from sqlmodel import Session
+from fastapi import APIRouter, Body
+from pydantic import BaseModel, Field, create_model
 
 from models import Staff
-from states import LifecycleMachine, Stage
-from yorisoi.service import cases, journal, viewing
+from yorisoi.service import cases, viewing
 from yorisoi.service.cases import Fired
+from yorisoi.service.registry import ACTIONS, ActionSpec
 from yorisoi.web.deps import CurrentUser, HeaderCsrf, MachineDep, SessionDep, viewer_of
-from yorisoi.web.schemas import (
-    ERRORS,
-    ApprovePlanIn,
-    ClosureDecisionIn,
-    ClosureProposalIn,
-    ConsentIn,
-    ContactIn,
-    MeetingIn,
-    MonitoringIn,
-    PlanIn,
-)
+from yorisoi.web.schemas import ERRORS, Version
 
 router = APIRouter(
     prefix="/api/cases/{number}", tags=["records"], responses=ERRORS, dependencies=[HeaderCsrf]
 )
 
-_VERSIONED = {"expected_version"}
 
-
-def _fire(
-    session: Session,
-    user: Staff,
-    machine: LifecycleMachine,
-    number: str,
-    trigger: str,
-    body: Any,
-    exclude: set[str] = _VERSIONED,
-) -> Fired:
-    case_id = viewing.case_for_action(session, viewer_of(user), number, channel="api")
-    return cases.fire(
-        session=session,
-        case_id=case_id,
-        trigger=trigger,
-        actor=user,
-        machine=machine,
-        expected_version=body.expected_version,
-        **body.model_dump(exclude=exclude),
+def _request_model(name: str, spec: ActionSpec) -> type[BaseModel]:
+    title = "".join(part.title() for part in name.split("_")) + "Request"
+    return create_model(
+        title,
+        __base__=spec.input,
+        expected_version=(Version | None, Field(default=None)),
     )
 
 
-@router.post("/contacts", status_code=201, response_model=Fired)
-def add_contact(
-    number: str, body: ContactIn, session: SessionDep, user: CurrentUser, machine: MachineDep
-) -> Fired:
-    """Record another consultation contact (相談)."""
-    case_id = viewing.case_for_action(session, viewer_of(user), number, channel="api")
-    return cases.add_contact(
-        session=session, case_id=case_id, actor=user, machine=machine, **body.model_dump()
-    )
+def _endpoint(specs: list[ActionSpec], model: type[BaseModel]) -> Callable[..., Fired]:
+    def endpoint(
+        number: str,
+        body: Annotated[model, Body()],  # type: ignore[valid-type]
+        session: SessionDep,
+        user: CurrentUser,
+        machine: MachineDep,
+    ) -> Fired:
+        case_id = viewing.case_for_action(session, viewer_of(user), number, channel="api")
+        staff: Staff = user
+        values: Any = body
+        return cases.fire(
+            session=session,
+            case_id=case_id,
+            action=cases.name_for(session, machine, case_id, *(s.name for s in specs)),
+            actor=staff,
+            machine=machine,
+            expected_version=values.expected_version,
+            input=values,
+        )
+
+    return endpoint
 
 
-@router.post("/consents", status_code=201, response_model=Fired)
-def give_consent(
-    number: str, body: ConsentIn, session: SessionDep, user: CurrentUser, machine: MachineDep
-) -> Fired:
-    """本人同意: the person's consent and the agencies it covers (replaces an earlier one)."""
-    case_id = viewing.case_for_action(session, viewer_of(user), number, channel="api")
-    return cases.give_consent(
-        session=session, case_id=case_id, actor=user, machine=machine, **body.model_dump()
-    )
+def _register() -> None:
+    by_path: dict[str, list[ActionSpec]] = defaultdict(list)
+    for spec in ACTIONS.values():
+        if spec.api is not None:
+            by_path[spec.api.path].append(spec)
+    for path, specs in by_path.items():
+        first = specs[0]
+        assert first.api is not None
+        if len({s.input for s in specs}) != 1:
+            raise RuntimeError(f"actions sharing {path} must take the same input")
+        model = _request_model(first.name if len(specs) == 1 else path.strip("/").replace("/", "_"), first)
+        router.add_api_route(
+            path,
+            _endpoint(specs, model),
+            methods=["POST"],
+            status_code=first.api.status_code,
+            response_model=Fired,
+            summary=" / ".join(dict.fromkeys(s.ja for s in specs)),
+            description=first.api.summary,
+            operation_id="_".join(s.name for s in specs),
+        )
 
 
-@router.post("/meetings", status_code=201, response_model=Fired)
-def hold_meeting(
-    number: str, body: MeetingIn, session: SessionDep, user: CurrentUser, machine: MachineDep
-) -> Fired:
-    """支援会議 (kind=support) or 重層的支援会議 (kind=multilayer), with its attendees."""
-    trigger = f"hold_{body.kind}_meeting"
-    return _fire(session, user, machine, number, trigger, body, _VERSIONED | {"kind"})
-
-
-@router.post("/plans", status_code=201, response_model=Fired)
-def write_plan(
-    number: str, body: PlanIn, session: SessionDep, user: CurrentUser, machine: MachineDep
-) -> Fired:
-    """支援プラン: a draft, or in monitoring a revision (a new version to approve)."""
-    case_id = viewing.case_for_action(session, viewer_of(user), number, channel="api")
-    stage = journal.load_head(session, case_id).stage
-    session.rollback()
-    trigger = "revise_plan" if stage == Stage.MONITORING else "draft_plan"
-    return _fire(session, user, machine, number, trigger, body)
-
-
-@router.post("/plans/approve", response_model=Fired)
-def approve_plan(
-    number: str, body: ApprovePlanIn, session: SessionDep, user: CurrentUser, machine: MachineDep
-) -> Fired:
-    """Approve the plan awaiting approval (a supervisor who did not write it)."""
-    return _fire(session, user, machine, number, "approve_plan", body)
-
-
-@router.post("/monitoring", status_code=201, response_model=Fired)
-def record_monitoring(
-    number: str, body: MonitoringIn, session: SessionDep, user: CurrentUser, machine: MachineDep
-) -> Fired:
-    """A monitoring record; sets the next monitoring date."""
-    return _fire(session, user, machine, number, "record_monitoring", body)
-
-
-@router.post("/closure", status_code=201, response_model=Fired)
-def propose_closure(
-    number: str, body: ClosureProposalIn, session: SessionDep, user: CurrentUser, machine: MachineDep
-) -> Fired:
-    """Propose 終結, with the reason and an evaluation of the support."""
-    return _fire(session, user, machine, number, "propose_closure", body)
-
-
-@router.post("/closure/approve", response_model=Fired)
-def approve_closure(
-    number: str, body: ClosureDecisionIn, session: SessionDep, user: CurrentUser, machine: MachineDep
-) -> Fired:
-    """Approve the closure proposal (a supervisor who did not propose it)."""
-    return _fire(session, user, machine, number, "approve_closure", body)
-
-
-@router.post("/closure/reject", response_model=Fired)
-def reject_closure(
-    number: str, body: ClosureDecisionIn, session: SessionDep, user: CurrentUser, machine: MachineDep
-) -> Fired:
-    """Send the closure proposal back."""
-    return _fire(session, user, machine, number, "reject_closure", body)
+_register()

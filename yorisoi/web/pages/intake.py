@@ -13,6 +13,7 @@ from states import Role
 from yorisoi.errors import YorisoiError
 from yorisoi.jpdates import today_tokyo
 from yorisoi.service import cases
+from yorisoi.service.inputs import OpenCaseInput
 from yorisoi.web import forms
 from yorisoi.web.deps import CurrentUser, FormCsrf, MachineDep, SessionDep, require_role
 from yorisoi.web.errors import status_of
@@ -46,7 +47,9 @@ def open_case(
 ) -> Response:
     require_role(user, INTAKE_ROLES, "ケースの受付", "open a case")
     try:
-        fired = cases.open_case(session=session, actor=user, machine=machine, **forms.intake(form))
+        fired = cases.open_case(
+            session=session, actor=user, machine=machine, **forms.read(form, OpenCaseInput)
+        )
     except YorisoiError as error:
         return _page(request, session, form, error)
     return RedirectResponse(f"/cases/{fired.number}?done=open_case", status_code=303)
