@@ -50,6 +50,8 @@ CASE_LIST_FIELDS = frozenset({"case_number", "stage_ja", "due_on", "days_overdue
 STAGE_COUNT_FIELDS = frozenset({"stage_ja", "count"})
 """Keys allowed in each entry of `stage_counts` (the half-year list's count per stage)."""
 
+_TOPICS = frozenset(ReminderTopic)
+
 RECIPIENT_PATTERN = re.compile(r"^(staff|role):[A-Za-z0-9_.@-]{1,150}$")
 """One Apprise tag: no comma or space, which Apprise would read as several tags."""
 
@@ -107,7 +109,7 @@ def _as_reminder(row: Reminder | Mapping[str, Any]) -> Reminder:
 
 def validate_reminder(reminder: Reminder) -> None:
     """Refuse a reminder the dispatcher could not deliver or that would carry personal data."""
-    if reminder.topic not in set(ReminderTopic):
+    if reminder.topic not in _TOPICS:
         raise ValueError(f"不明なリマインダーの種類です / unknown reminder topic: {reminder.topic!r}")
     if not RECIPIENT_PATTERN.match(reminder.recipient):
         raise ValueError(
@@ -128,7 +130,14 @@ def validate_reminder(reminder: Reminder) -> None:
         raise ValueError("available_at にはタイムゾーンが必要です / available_at must be timezone-aware")
 
 
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _plain(payload: Mapping[str, Any]) -> dict[str, Any]:
+    # A flat payload of JSON scalars (every case reminder) is plain already, and the round
+    # trip below would only return an equal dict: a sweep queues thousands of them.
+    if all(type(k) is str and type(v) in _JSON_SCALARS for k, v in payload.items()):
+        return dict(payload)
     # JSON round trip: dates become ISO strings, and anything unserialisable fails here, not later.
     result: dict[str, Any] = json.loads(json.dumps(dict(payload), default=_json_default, ensure_ascii=False))
     return result
@@ -153,13 +162,14 @@ def enqueue_reminders(
     for row in rows:
         reminder = _as_reminder(row)
         validate_reminder(reminder)
+        key = reminder.idempotency_key
         values.setdefault(
-            reminder.idempotency_key,
+            key,
             {
                 "topic": reminder.topic,
                 "case_id": reminder.case_id,
                 "recipient": reminder.recipient,
-                "idempotency_key": reminder.idempotency_key,
+                "idempotency_key": key,
                 "payload": _plain(reminder.payload),
                 "status": OutboxStatus.PENDING.value,
                 "attempts": 0,
