@@ -1,6 +1,6 @@
 """The monitoring sweep over 1,000,000 open cases in SQLite, with and without Prefect.
 
-Run:  .venv/bin/python bench/sweep.py [--rebuild] [--no-flow] [--rounds 3]
+Run:  .venv/bin/python bench/sweep.py [--rebuild] [--no-flow] [--rounds 5]
 
 Setup (untimed, cached): the fixture database is bulk-inserted with sqlite3 — not through the
 case service, which would take hours — into `bench/out/sweep-<spec>.db` and reused while the
@@ -520,7 +520,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rebuild", action="store_true", help="regenerate the cached database")
     parser.add_argument("--no-flow", action="store_true", help="skip the Prefect flow run")
-    parser.add_argument("--rounds", type=int, default=3, help="sweep and baseline rounds (medians reported)")
+    parser.add_argument("--rounds", type=int, default=5, help="sweep and baseline rounds (medians reported)")
     parser.add_argument("--build-only", type=Path, help=argparse.SUPPRESS)  # the child process
     args = parser.parse_args()
     if args.rounds < 1:
