@@ -401,6 +401,24 @@ def test_enqueue_twice_queues_once(engine: Engine) -> None:
     ]
 
 
+def test_enqueued_rows_read_back_as_written(engine: Engine) -> None:
+    later = MONDAY_10 + dt.timedelta(hours=3)
+    flat = Reminder(
+        "reminder.monitoring_due", None, "staff:kato", dt.date(2025, 6, 9), {"case_number": "R7-0009"}
+    )
+    assert enqueue(engine, [reminder(1), reminder(2, available_at=later), flat]) == 3
+
+    first, second, third = rows(engine)
+    assert first.payload == {"case_number": "R7-0001", "due_on": "2025-06-03"}  # the date as ISO text
+    assert third.payload == {"case_number": "R7-0009"}
+    assert (first.available_at, second.available_at, third.available_at) == (MONDAY_10, later, MONDAY_10)
+    assert {
+        (r.created_at, r.status, r.attempts, r.last_error, r.claim_token) for r in (first, second, third)
+    } == {(MONDAY_10, OutboxStatus.PENDING, 0, "", "")}
+    assert [r.delivered_to for r in (first, second, third)] == [[], [], []]
+    assert (first.sent_at, first.claimed_until) == (None, None)
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
