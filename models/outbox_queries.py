@@ -17,12 +17,11 @@ import datetime as dt
 import json
 import re
 import secrets
-import weakref
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -186,76 +185,14 @@ def enqueue_reminders(
         raise NotImplementedError(f"enqueue_reminders supports PostgreSQL and SQLite, not {dialect}")
     if not values:
         return 0
-    connection = session.connection()
-    if dialect == "sqlite":
-        return _insert_sqlite(connection, list(values.values()))
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
     # One single-row statement, executed for every row: SQLAlchemy compiles it once and batches
     # the rows itself ("insertmanyvalues"). A `.values([...])` statement per chunk was compiled
     # anew for every chunk, ~2 s per 1,000 rows. RETURNING counts what was inserted: psycopg
     # reports no rowcount for an executemany.
-    statement = (
-        postgresql.insert(table)
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(table.c.id)
-    )
-    return len(connection.execute(statement, list(values.values())).all())
-
-
-@dataclass(frozen=True, slots=True)
-class _DriverInsert:
-    sql: str
-    names: tuple[str, ...]
-    processors: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, the column type's converter)
-
-
-_sqlite_inserts: weakref.WeakKeyDictionary[Dialect, dict[tuple[str, ...], _DriverInsert]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _sqlite_insert(dialect: Dialect, names: tuple[str, ...]) -> _DriverInsert:
-    """The reminder INSERT … ON CONFLICT DO NOTHING compiled once, for rows naming `names`."""
-    by_names = _sqlite_inserts.setdefault(dialect, {})
-    insert = by_names.get(names)
-    if insert is None:
-        table = OutboxMessage.__table__  # type: ignore[attr-defined]
-        statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"])
-        compiled = statement.compile(dialect=dialect, column_keys=list(names))
-        if compiled.insert_prefetch:  # a default SQLAlchemy would compute per row: not done here
-            raise TypeError(f"outbox rows must name {[c.name for c in compiled.insert_prefetch]}")
-        order = tuple(compiled.positiontup or ())
-        converters = (
-            compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in order
-        )
-        processors = tuple((i, process) for i, process in enumerate(converters) if process is not None)
-        insert = by_names[names] = _DriverInsert(compiled.string, order, processors)
-    return insert
-
-
-def _insert_sqlite(connection: Connection, rows: list[dict[str, Any]]) -> int:
-    """Insert `rows` with one executemany on the driver; returns how many were new.
-
-    SQLAlchemy's executemany runs every bind through the column types one by one, which cost
-    ~4x the INSERT itself here. The same converters (JSON, UTC datetimes) run here, once per
-    distinct timestamp (the rows of a call share theirs); sqlite3's rowcount skips conflicts.
-    """
-    insert = _sqlite_insert(connection.dialect, tuple(rows[0]))
-    converted: dict[dt.datetime, Any] = {}
-    params: list[tuple[Any, ...]] = []
-    for row in rows:
-        values = [row[name] for name in insert.names]
-        for index, process in insert.processors:
-            value = values[index]
-            if isinstance(value, dt.datetime):
-                done = converted.get(value)
-                if done is None:
-                    done = converted[value] = process(value)
-                values[index] = done
-            else:
-                values[index] = process(value)
-        params.append(tuple(values))
-    return int(connection.exec_driver_sql(insert.sql, params).rowcount)
+    statement = insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(table.c.id)
+    return len(session.connection().execute(statement, list(values.values())).all())
 
 
 # --- delivery -----------------------------------------------------------------------------
