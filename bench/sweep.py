@@ -29,7 +29,7 @@ other processes on the machine cannot inflate), `peak_rss_mb` the process's peak
 
 Beside it, in each round right after it, a hand-written baseline with plain sqlite3 on
 another fresh copy (`raw_s`, `raw_cpu_s`, medians), connected with the very same settings
-(`models.db.SQLITE_PRAGMAS`): the same due query (cases in `MONITORING_STAGES` due on or
+(`models.db.SQLITE_PRAGMAS`): the same due query (cases in the lifecycle's monitoring stages due on or
 before the notice window's last day, overdue ones included, in keyset batches of
 `sweep.batch_size`, one BEGIN IMMEDIATE transaction each), the same reminders — topic,
 recipient (the coordinator, or the team's supervisors), idempotency key and payload,
@@ -318,11 +318,12 @@ def raw_sweep(path: Path, stage_labels: dict[str, str]) -> tuple[float, float, R
     from models.outbox import ReminderTopic
     from yorisoi.business_days import BusinessCalendar
     from yorisoi.service.journal import CASE_UPDATED, EVENT_RELAY
-    from yorisoi.service.monitoring import MARK_OVERDUE, MONITORING_STAGES
+    from states import default_machine
+    from yorisoi.service.monitoring import MARK_OVERDUE
     from yorisoi.settings import Settings
 
     settings = Settings()
-    stages = sorted(MONITORING_STAGES)
+    stages = sorted(default_machine().lifecycle.monitoring_stages)
     marks_in = ", ".join("?" * len(stages))
     first_batch = _DUE.format(stages=marks_in, after="")
     next_batch = _DUE.format(stages=marks_in, after=_AFTER)

@@ -72,7 +72,7 @@ class Case(SQLModel, table=True):
     closed_on: dt.date | None = None
     next_monitoring_on: dt.date | None = Field(default=None, index=True)
     overdue: bool = False
-    lifecycle_version: int = 1
+    lifecycle_version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     """The version of the lifecycle the case runs on (`models.lifecycle`)."""
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)

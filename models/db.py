@@ -8,6 +8,9 @@ busy_timeout instead). Reads that write nothing (reports, lists, verification) u
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,8 +32,19 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"a JSON column cannot hold a value of type {type(value).__name__}")
+
+
+json_dumps = functools.partial(json.dumps, default=_jsonable, ensure_ascii=False)
+"""How JSON columns (payloads, roles) are written: dates as ISO text, Japanese as it is."""
+
+
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for `url` with the connection settings yorisoi relies on."""
+    kwargs.setdefault("json_serializer", json_dumps)
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
