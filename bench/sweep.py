@@ -316,9 +316,9 @@ def raw_sweep(path: Path, stage_labels: dict[str, str]) -> tuple[float, float, R
     from models.audit import event_hash
     from models.db import SQLITE_BUSY_TIMEOUT_MS, SQLITE_PRAGMAS
     from models.outbox import ReminderTopic
+    from states import default_machine
     from yorisoi.business_days import BusinessCalendar
     from yorisoi.service.journal import CASE_UPDATED, EVENT_RELAY
-    from states import default_machine
     from yorisoi.service.monitoring import MARK_OVERDUE
     from yorisoi.settings import Settings
 

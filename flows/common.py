@@ -15,6 +15,7 @@ from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 
+from models.db import session_scope
 from models.due import Cursor
 from yorisoi import runtime
 from yorisoi.business_days import BusinessCalendar
@@ -85,11 +86,14 @@ class SweepOutcome(BaseModel):
 def sweep_batch(name: str, on: dt.date, after: Cursor | None, dry_run: bool) -> BatchResult:
     """Run one batch of a sweep in its own transaction (database I/O, hence the retries)."""
     settings = get_settings()
+    engine = task_engine()
+    with session_scope(engine) as session:
+        lifecycle = runtime.machine(settings, session).lifecycle
     return run_batch(
         name,
-        engine=task_engine(),
+        engine=engine,
         settings=settings,
-        lifecycle=runtime.machine(settings).lifecycle,
+        lifecycle=lifecycle,
         on=on,
         after=after,
         dry_run=dry_run,

@@ -21,8 +21,8 @@ from models.timestamps import utcnow
 class LifecycleVersion(SQLModel, table=True):
     __tablename__ = "lifecycle_version"
 
-    id: int | None = Field(default=None, primary_key=True)
-    """The version number: 1, 2, … (the newest is in force)."""
+    id: int | None = Field(default=None, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    """The version number: 1, 2, … (the newest is in force), given by the applier."""
     name: str = Field(max_length=64)
     content: str
     """The lifecycle file's text, exactly as applied."""

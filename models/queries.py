@@ -244,6 +244,7 @@ class CaseDetail:
     enrolments: tuple[EnrolmentView, ...]
     current_plans: dict[str, int] = field(default_factory=dict)
     """Status → version of the current plan with that status (`models.plan.current_plan`)."""
+    lifecycle_version: int = 1
 
     def current_plan(self, status: str) -> PlanView | None:
         """The plan awaiting approval (`draft`) or in force (`approved`) in this episode."""
@@ -316,6 +317,7 @@ def case_detail(session: Session, case_id: int) -> CaseDetail | None:
                 .order_by(col(OutreachActivity.done_on), col(OutreachActivity.id))
             )
         ),
+        lifecycle_version=case.lifecycle_version,
         current_plans={
             status: plan.version
             for status in (PlanStatus.DRAFT, PlanStatus.APPROVED)
@@ -526,6 +528,10 @@ class StaffRow:
     agency: str | None
     team: str | None
     active: bool
+
+
+def staff_logins(session: Session) -> dict[int | None, str]:
+    return dict(session.exec(select(Staff.id, Staff.login)).all())
 
 
 def list_staff(session: Session) -> list[StaffRow]:

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -75,6 +75,10 @@ class Lifecycle:
     transitions: tuple[TransitionDef, ...]
     monitoring_interval_days: int = 90
     consent_review_days: int = 365
+    version: int | None = None
+    """The version in force this lifecycle is (None: read from a file, not from the database)."""
+    former_labels: Mapping[str, str] = field(default_factory=dict)
+    """Japanese labels of stages and triggers only earlier versions had, for old events."""
 
     def stage(self, name: str) -> StageDef:
         return next(s for s in self.stages if s.name == name)
@@ -89,7 +93,7 @@ class Lifecycle:
 
     def stage_label(self, name: str) -> str:
         found = [s for s in self.stages if s.name == name]
-        return found[0].ja if found else name
+        return found[0].ja if found else self.former_labels.get(name, name)
 
     def stages_of_kind(self, kind: str) -> frozenset[str]:
         """The stages the engine treats as `kind` (e.g. where monitoring runs)."""

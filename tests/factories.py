@@ -100,9 +100,13 @@ def attendees(*agencies: Agency, acknowledged: bool = True) -> list[dict[str, An
 
 
 def fire(
-    session: Session, machine: LifecycleMachine, case_id: int, trigger: str, actor: Staff, **data: Any
+    session: Session, machine: LifecycleMachine, case_id: int, action: str, actor: Staff, **data: Any
 ) -> Fired:
-    return cases.fire(session=session, case_id=case_id, action=trigger, actor=actor, machine=machine, **data)
+    """Take `action` on the case: a trigger of `machine`'s lifecycle, a record action, or a
+    lifecycle action by its kind (`approve_plan`), fired through the trigger the lifecycle names
+    for it from the case's stage — so the same walk runs on any lifecycle."""
+    name = cases.name_for(session, machine, case_id, action)
+    return cases.fire(session=session, case_id=case_id, action=name, actor=actor, machine=machine, **data)
 
 
 def give_consent(

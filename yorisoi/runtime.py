@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
-
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from models.db import create_db_engine, migrate
-from states import LifecycleMachine, load_lifecycle
+from states import LifecycleMachine
 from yorisoi.settings import Settings
 
 
-@lru_cache(maxsize=4)
-def machine_for(lifecycle_file: Path | None) -> LifecycleMachine:
-    """The shared machine of a lifecycle file (the default one when `None`)."""
-    from yorisoi.service.registry import RESERVED_NAMES
+def machine(settings: Settings, session: Session) -> LifecycleMachine:
+    """The lifecycle in force in the database (the configured file is recorded as its first
+    version the first time; afterwards `yorisoi lifecycle apply` changes it)."""
+    from yorisoi.service.lifecycles import in_force
 
-    return LifecycleMachine(load_lifecycle(lifecycle_file, reserved=RESERVED_NAMES))
-
-
-def machine(settings: Settings) -> LifecycleMachine:
-    return machine_for(settings.lifecycle.file)
+    return in_force(session, settings.lifecycle.file)
 
 
 def engine(settings: Settings, *, create: bool = False) -> Engine:

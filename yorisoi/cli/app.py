@@ -31,7 +31,7 @@ from yorisoi.cli import (
     schedule,
     web,
 )
-from yorisoi.cli.common import CliState, state
+from yorisoi.cli.common import IN_FORCE, CliState, state
 from yorisoi.cli.failures import NoArgsIsHelpError, report
 
 
@@ -87,6 +87,7 @@ def _root(
     ] = False,
 ) -> None:
     ctx.obj = CliState(json=json_output, actor_login=as_)
+    IN_FORCE.clear()
 
 
 app.command("init")(init.init)

@@ -26,9 +26,9 @@ def verify(ctx: typer.Context) -> None:
 
             with Progress(console=console, transient=True) as bar:
                 task = bar.add_task("監査記録を検証しています", total=total)
-                report = verify_chains(db, session.machine(), progress=lambda n: bar.advance(task, n))
+                report = verify_chains(db, session.machine(db), progress=lambda n: bar.advance(task, n))
         else:
-            report = verify_chains(db, session.machine())
+            report = verify_chains(db, session.machine(db))
     if cli.json:
         output.emit_json(
             {

@@ -63,7 +63,7 @@ def open_case(
         fired = cases.open_case(
             session=db,
             actor=actor,
-            machine=session.machine(),
+            machine=session.machine(db),
             person={
                 "name": name,
                 "kana": kana,
@@ -104,13 +104,13 @@ def list_cases(
     from yorisoi.jpdates import parse_fiscal_year, today_tokyo
 
     cli = state(ctx)
-    lifecycle = session.machine().lifecycle
-    stages = {s.name: s.ja for s in lifecycle.stages}
     try:
         fiscal_year = parse_fiscal_year(fy) if fy else None
     except ValueError as exc:
         raise InvalidInput(str(exc), f"Cannot read the fiscal year {fy!r} (e.g. R7, 2025).") from None
     with session.database(read_only=True) as db:
+        lifecycle = session.machine(db).lifecycle
+        stages = {s.name: s.ja for s in lifecycle.stages}
         rows = query(
             db,
             today=today_tokyo(),
@@ -153,12 +153,13 @@ def show(ctx: typer.Context, number: CaseNumber) -> None:
         case_id = session.case_id(db, number)
         detail = case_detail(db, case_id)
         events = timeline(db, case_id)
+        lifecycle = session.machine(db).lifecycle
     if detail is None:  # deleted between the two reads
         raise NotFound(f"ケース {number} は存在しません。", f"There is no case {number}.")
     if cli.json:
         output.emit_json({"case": detail, "timeline": events})
         return
-    render.case(detail, events, session.machine().lifecycle)
+    render.case(detail, events, lifecycle)
 
 
 @app.command("contact")

@@ -22,6 +22,11 @@ class CliState:
     actor_login: str | None = None
 
 
+IN_FORCE: list[Any] = []
+"""The lifecycle machine the running command found in force (`session.machine`), kept for
+its labels after the database is closed; emptied when a command starts."""
+
+
 def state(ctx: typer.Context) -> CliState:
     root = ctx.find_root()
     if not isinstance(root.obj, CliState):

@@ -71,9 +71,9 @@ def _as_json(report: "DemoReport") -> dict[str, object]:
 def _summary(report: "DemoReport") -> None:
     from yorisoi import labels
     from yorisoi.cli import output
-    from yorisoi.runtime import machine_for
+    from yorisoi.service.lifecycles import file_text, parse
 
-    lifecycle = machine_for(None).lifecycle
+    lifecycle = parse(*file_text(None)).lifecycle  # the demo follows the default lifecycle
     actions, records = report.actions, report.records
     output.plain(f"デモ用データベースを作成しました: {report.path}（{report.seconds:.1f} 秒）")
     output.plain("みほん市（架空）令和6年度 — 人名・地名はすべて架空です。")

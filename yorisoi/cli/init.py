@@ -7,7 +7,7 @@ from yorisoi.cli.common import state
 
 def init(ctx: typer.Context) -> None:
     """データディレクトリとデータベースを作成・更新する（何度でも可） / create or migrate the database."""
-    from models.db import current_revision
+    from models.db import current_revision, session_scope
     from yorisoi import runtime
     from yorisoi.cli import output
     from yorisoi.cli.session import shown_url, sqlite_path
@@ -27,18 +27,23 @@ def init(ctx: typer.Context) -> None:
     engine = runtime.engine(settings, create=True)
     try:
         revision = current_revision(engine)
+        with session_scope(engine) as session:  # records the configured lifecycle as version 1
+            lifecycle = runtime.machine(settings, session).lifecycle
     finally:
         engine.dispose()
     where = str(path) if path is not None else shown_url(url)
     verb = "確認・更新しました" if existed else "作成しました"
     output.done(
         state(ctx),
-        f"データベースを{verb}: {where}（スキーマ {revision}）",
+        f"データベースを{verb}: {where}（スキーマ {revision}、"
+        f"ライフサイクル {lifecycle.name} 第{lifecycle.version}版）",
         {
             "database": where,
             "url": shown_url(url),
             "data_dir": str(settings.data_dir),
             "revision": revision,
+            "lifecycle": lifecycle.name,
+            "lifecycle_version": lifecycle.version,
             "created": not existed,
         },
     )

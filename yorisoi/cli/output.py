@@ -59,9 +59,9 @@ def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[obj
 def fired(cli: CliState, result: Fired, *, extra: dict[str, Any] | None = None, note: str = "") -> None:
     """What an action did: `R7-0001: アセスメント → 支援会議（支援会議の開催）`."""
     from yorisoi import labels
-    from yorisoi.cli.session import machine
+    from yorisoi.cli.session import lifecycle as in_force
 
-    lifecycle = machine().lifecycle
+    lifecycle = in_force()
     action = labels.action(lifecycle, result.action)
     if cli.json:
         emit_json(
@@ -95,6 +95,13 @@ def done(cli: CliState, message_ja: str, data: dict[str, Any]) -> None:
         emit_json(data)
     else:
         plain(message_ja)
+
+
+def notice(message_ja: str, message_en: str, lines: Sequence[str] = ()) -> None:
+    """Something the user should know that is not an error: `注意:` / `Note:` on stderr."""
+    err = console(stderr=True)
+    for line in (f"注意: {message_ja}", f"Note: {message_en}", *(f"  {x}" for x in lines)):
+        err.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def error(cli: CliState, data: dict[str, Any], lines: Sequence[str] = ()) -> None:

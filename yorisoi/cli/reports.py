@@ -221,8 +221,8 @@ def audit_report(
     from yorisoi.reports.audit import audit_json, audit_sheets, build_audit
 
     cli = state(ctx)
-    lifecycle_machine = machine()
     with database(read_only=True) as db:
+        lifecycle_machine = machine(db)
         report = build_audit(db, lifecycle_machine, start=start, end=end, today=today_tokyo())
     sheets = audit_sheets(report, lifecycle_machine)
     _write(sheets, audit_json(report), fmt, output, f"yorisoi-audit-{start}-{end}", cli)

@@ -79,10 +79,12 @@ def sweep(
     settings = get_settings()
     day = on or today_tokyo()
     with database() as session:  # checks the database exists; the sweep opens its own sessions
+        lifecycle = runtime.machine(settings, session).lifecycle
+        session.commit()  # end this session's transaction: the sweep writes from its own
         result = run_day(
             engine_of(session),
             settings,
-            runtime.machine(settings).lifecycle,
+            lifecycle,
             on=day,
             dry_run=dry_run,
             names=only or None,

@@ -18,9 +18,9 @@ from models import Agency, Staff
 from models.db import read_only as read_only_engine
 from models.db import session_scope
 from models.queries import list_providers
-from states import LifecycleMachine
+from states import Lifecycle, LifecycleMachine
 from yorisoi import labels, runtime
-from yorisoi.cli.common import CliState
+from yorisoi.cli.common import IN_FORCE, CliState
 from yorisoi.errors import InvalidInput, NotFound, YorisoiError
 from yorisoi.service import cases, directory, journal
 from yorisoi.service.cases import Fired
@@ -69,8 +69,55 @@ def database(*, read_only: bool = False) -> Iterator[Session]:
         engine.dispose()
 
 
-def machine() -> LifecycleMachine:
-    return runtime.machine(get_settings())
+def machine(db: Session) -> LifecycleMachine:
+    """The lifecycle in force in the database (kept for the rest of the command).
+
+    A configured lifecycle file that is not the one in force is pointed out (once): it takes
+    effect only through `yorisoi lifecycle apply`.
+    """
+    settings = get_settings()
+    found = runtime.machine(settings, db)
+    if not IN_FORCE and settings.lifecycle.file is not None:
+        _point_out_pending(db, settings.lifecycle.file, found)
+    IN_FORCE[:] = [found]
+    return found
+
+
+def _point_out_pending(db: Session, path: Path, in_force: LifecycleMachine) -> None:
+    from models.lifecycle import content_hash, current_version
+    from states import LifecycleError
+    from yorisoi.cli import output
+    from yorisoi.cli.failures import problem_lines
+    from yorisoi.service.lifecycles import file_text, parse
+
+    version = in_force.lifecycle.version
+    try:
+        text, source = file_text(path)
+        parse(text, source)
+    except LifecycleError as exc:
+        output.notice(
+            f"設定のライフサイクルファイル {path} に誤りがあるため使っていません（使用中: 第{version}版）。",
+            f"The configured lifecycle file {path} is invalid and not in use (in force: version {version}).",
+            problem_lines(exc),
+        )
+        return
+    current = current_version(db)
+    if current is not None and current.content_hash != content_hash(text):
+        output.notice(
+            f"設定のライフサイクルファイル {path} は使用中の第{version}版と異なります。"
+            f"適用するには `yorisoi lifecycle apply {path}` を実行してください。",
+            f"The configured lifecycle file {path} differs from version {version} in force; "
+            f"apply it with `yorisoi lifecycle apply {path}`.",
+        )
+
+
+def lifecycle() -> Lifecycle:
+    """The lifecycle in force, for labels after the command's database work is done."""
+    if not IN_FORCE:
+        with database(read_only=True) as db:
+            machine(db)
+    found: LifecycleMachine = IN_FORCE[0]
+    return found.lifecycle
 
 
 def actor(session: Session, cli: CliState) -> Staff:
@@ -170,9 +217,9 @@ def fire(
     return cases.fire(
         session=db,
         case_id=case,
-        action=cases.name_for(db, machine(), case, action),
+        action=cases.name_for(db, machine(db), case, action),
         actor=acting,
-        machine=machine(),
+        machine=machine(db),
         expected_version=expected_version,
         **data,
     )

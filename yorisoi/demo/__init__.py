@@ -33,12 +33,11 @@ from models.queries import (
     stage_counts,
 )
 from states import LifecycleMachine
-from yorisoi import runtime
 from yorisoi.demo.city import World, build_world
 from yorisoi.demo.scenario import LAST_MEETING, Scenario, Script, Step
 from yorisoi.demo.stories import STORY_CASES, write_everyday, write_stories
 from yorisoi.errors import InvalidInput
-from yorisoi.service import cases
+from yorisoi.service import cases, lifecycles
 from yorisoi.service.audit import verify_chains
 from yorisoi.settings import get_settings
 from yorisoi.sweeps.demo import DemoReminders, sweep_and_deliver
@@ -83,8 +82,8 @@ def run(
     engine = create_db_engine(sqlite_url(path))
     try:
         migrate(engine)
-        machine = runtime.machine_for(None)  # the scenario follows the default lifecycle
         with session_scope(engine) as session:
+            machine = lifecycles.in_force(session, None)  # the scenario follows the default lifecycle
             scenario = Scenario(build_world(session), seed, get_settings().topics())
             write_stories(scenario)
             assert len(scenario.scripts) == STORY_CASES, "update STORY_CASES with the stories"

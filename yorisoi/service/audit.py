@@ -1,8 +1,9 @@
 """Verify the audit chains: every case's events, in order, hash to the case's head.
 
 Also replays the stages: each event must start where the previous one ended, follow a
-transition the lifecycle has (recorded-only actions keep the stage), and the last one must
-end at the stage the case row holds.
+transition of the lifecycle version it ran under (recorded-only actions keep the stage; a
+`migrate_lifecycle` event moves the case to the next version, to a stage that version has),
+and the last one must end at the stage the case row holds.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from models import AuditEvent, Case
 from models.audit import event_hash
 from models.case import GENESIS_HASH
 from states import LifecycleMachine
+from yorisoi.service import lifecycles
 
 _STREAM_BATCH = 5_000
 
@@ -50,18 +52,24 @@ def verify_chains(
 ) -> ChainReport:
     """Check every case (or `case_ids`); report the first bad event of each broken case."""
     query = select(
-        col(Case.id), col(Case.number), col(Case.stage), col(Case.version), col(Case.audit_head)
+        col(Case.id),
+        col(Case.number),
+        col(Case.stage),
+        col(Case.version),
+        col(Case.audit_head),
+        col(Case.lifecycle_version),
     ).order_by(col(Case.id))
     if case_ids is not None:
         query = query.where(col(Case.id).in_(case_ids))
     cases = {row[0]: tuple(row) for row in session.execute(query)}
+    versions = lifecycles.versions(session)
     total_cases = len(cases)
     problems: list[ChainProblem] = []
     events = 0
     for case_id, rows in _events_by_case(session, case_ids):
         events += len(rows)
         if case_id in cases:
-            problem = _check_case(cases.pop(case_id), rows, machine)
+            problem = _check_case(cases.pop(case_id), rows, _Versions(versions, machine))
             if problem:
                 problems.append(problem)
         if progress:
@@ -91,11 +99,29 @@ def _events_by_case(session: Session, case_ids: list[int] | None) -> Iterator[tu
         yield current, batch  # type: ignore[misc]
 
 
+@dataclass(frozen=True, slots=True)
+class _Versions:
+    """The machine of each recorded lifecycle version; `fallback` where none was recorded."""
+
+    by_id: dict[int, LifecycleMachine]
+    fallback: LifecycleMachine
+
+    def __getitem__(self, version: int) -> LifecycleMachine:
+        return self.by_id.get(version, self.fallback)
+
+
+def _start_version(events: list[AuditEvent], current: int) -> int:
+    """The version a case's first event ran under: before its first migration, or the current."""
+    first = next((e for e in events if e.action == lifecycles.MIGRATE), None)
+    return int(first.payload.get("from_version", current)) if first is not None else current
+
+
 def _check_case(
-    case: tuple[int, str, str, int, str], events: list[AuditEvent], machine: LifecycleMachine
+    case: tuple[int, str, str, int, str, int], events: list[AuditEvent], versions: _Versions
 ) -> ChainProblem | None:
-    _case_id, number, stage, version, head = case
+    _case_id, number, stage, version, head, lifecycle_version = case
     prev_hash, prev_stage = GENESIS_HASH, ""
+    running = _start_version(events, lifecycle_version)
     for expected_seq, event in enumerate(events, start=1):
 
         def bad(ja: str, en: str, e: AuditEvent = event) -> ChainProblem:
@@ -134,10 +160,20 @@ def _check_case(
                 f"stage replay breaks: previous event ended at {prev_stage!r}, "
                 f"this one starts at {event.from_stage!r}",
             )
-        if not _valid_step(machine, event):
+        if event.action == lifecycles.MIGRATE:
+            moved_to = int(event.payload.get("to_version", running))
+            if event.to_stage not in {s.name for s in versions[moved_to].lifecycle.stages}:
+                return bad(
+                    f"ライフサイクル第{moved_to}版にない段階へ移行しています: {event.to_stage}",
+                    f"migrated to a stage lifecycle version {moved_to} does not have: {event.to_stage!r}",
+                )
+            running = moved_to
+        elif not _valid_step(versions[running], event):
             return bad(
-                f"ライフサイクルにない遷移です: {event.from_stage} —{event.action}→ {event.to_stage}",
-                f"not a transition of the lifecycle: {event.from_stage} --{event.action}--> {event.to_stage}",
+                f"ライフサイクル（第{running}版）にない遷移です: "
+                f"{event.from_stage} —{event.action}→ {event.to_stage}",
+                f"not a transition of lifecycle version {running}: "
+                f"{event.from_stage} --{event.action}--> {event.to_stage}",
             )
         prev_hash, prev_stage = event.hash, event.to_stage
     last = events[-1]

@@ -282,6 +282,7 @@ def open_case(
             coordinator_id=parsed.coordinator_id or actor.id,
             desk_id=parsed.contact.desk_id,
             opened_on=opened_on,
+            lifecycle_version=machine.lifecycle.version or 1,
         )
         case_id = add_row(session, case)
         contact_id = add_contact_rows(session, case_id, actor.id, parsed.contact, parsed.contact.desk_id)

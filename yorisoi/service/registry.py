@@ -106,21 +106,23 @@ class ActionSpec:
         return ACTION_RULES[self.name].en if self.lifecycle else self.record_en
 
     def business_date(self, data: i.ActionInput) -> Any:
-        value: Any = data
-        for part in (self.dated_by or "").split(".") if self.dated_by else ():
-            value = getattr(value, part)
-        return value if self.dated_by else None
+        return _field(data, self.dated_by)
 
     def memo_of(self, data: i.ActionInput) -> str:
-        if self.memo is None:
-            return ""
-        value: Any = data
-        for part in self.memo.split("."):
-            value = getattr(value, part)
-        return str(value or "")
+        return str(_field(data, self.memo) or "")
 
     def probe_input(self, session: Session, head: CaseHead) -> i.ActionInput:
         return self.probe(session, head) if self.probe else self.input.model_construct()
+
+
+def _field(data: i.ActionInput, path: str | None) -> Any:
+    """The value at a dotted field path; None where it is missing (a preview's assumed input)."""
+    value: Any = data
+    for part in path.split(".") if path else ():
+        value = getattr(value, part, None)
+        if value is None:
+            return None
+    return value if path else None
 
 
 def _newest_multilayer_meeting(session: Session, head: CaseHead) -> i.ActionInput:
@@ -412,4 +414,6 @@ def label(lifecycle: Lifecycle, name: str) -> str:
     spec = ACTIONS.get(name)
     if spec is not None:
         return spec.ja
-    return SYSTEM_EVENTS.get(name, (name, name))[0]
+    if name in SYSTEM_EVENTS:
+        return SYSTEM_EVENTS[name][0]
+    return lifecycle.former_labels.get(name, name)

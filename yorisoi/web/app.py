@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
+from models.db import session_scope
 from yorisoi import __version__, runtime
 from yorisoi.settings import Settings
 from yorisoi.web import errors
@@ -43,13 +44,20 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if engine is not None:
+            _record_lifecycle(app.state.engine)
             yield
             return
         app.state.engine = runtime.engine(settings, create=True)
+        _record_lifecycle(app.state.engine)
         try:
             yield
         finally:
             app.state.engine.dispose()
+
+    def _record_lifecycle(db: Engine) -> None:
+        # A new database gets its first lifecycle version now, not inside some page view.
+        with session_scope(db) as session:
+            runtime.machine(settings, session)
 
     app = FastAPI(
         title="yorisoi",
@@ -63,7 +71,6 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.machine = runtime.machine(settings)
     app.state.codec = SessionCodec(
         secret_key(web, settings.data_dir),
         max_age=web.session_max_age_seconds,

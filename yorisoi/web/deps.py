@@ -17,6 +17,7 @@ from models import Staff
 from models.caseload import staff_by_id
 from models.db import session_scope
 from states import LifecycleMachine
+from yorisoi import runtime
 from yorisoi.errors import PermissionDenied
 from yorisoi.service.access import Viewer
 from yorisoi.web.errors import CsrfRefused, NotSignedIn
@@ -74,8 +75,11 @@ def viewer_of(staff: Staff) -> Viewer:
     return Viewer(staff.id, staff.login, frozenset(staff.roles), staff.team, staff.active)
 
 
-def get_machine(request: Request) -> LifecycleMachine:
-    return request.app.state.machine  # type: ignore[no-any-return]
+def get_machine(request: Request, session: SessionDep) -> LifecycleMachine:
+    """The lifecycle in force (read per request: `yorisoi lifecycle apply` needs no restart)."""
+    machine = runtime.machine(request.app.state.settings, session)
+    request.state.machine = machine
+    return machine
 
 
 MachineDep = Annotated[LifecycleMachine, Depends(get_machine)]

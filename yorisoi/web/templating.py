@@ -59,7 +59,7 @@ def render(
     session = web_session(request)
     user = getattr(request.state, "user", None)
     roles = set(user.roles) if user is not None else set()
-    machine = getattr(request.app.state, "machine", None)
+    machine = getattr(request.state, "machine", None)
     page: dict[str, Any] = {
         "user": user,
         "csrf_token": session.csrf,

@@ -1,4 +1,5 @@
-"""The lifecycle in use: stages, actions with their roles, transitions with their guards."""
+"""The lifecycle in force: stages with their kinds, triggers with their actions and roles, transitions
+with their guards."""
 
 from __future__ import annotations
 
@@ -19,10 +20,14 @@ def lifecycle(user: CurrentUser, machine: MachineDep) -> dict[str, Any]:
     lc = machine.lifecycle
     return {
         "name": lc.name,
+        "version": lc.version,
         "initial": lc.initial,
-        "stages": [{"name": s.name, "ja": s.ja, "en": s.en, "final": s.final} for s in lc.stages],
+        "stages": [
+            {"name": s.name, "ja": s.ja, "en": s.en, "final": s.final, "kind": s.kind} for s in lc.stages
+        ],
         "triggers": [
-            {"name": t.name, "ja": t.ja, "en": t.en, "roles": sorted(t.roles)} for t in lc.triggers.values()
+            {"name": t.name, "ja": t.ja, "en": t.en, "roles": sorted(t.roles), "action": t.action}
+            for t in lc.triggers.values()
         ],
         "transitions": [
             {"trigger": t.trigger, "sources": list(t.sources), "dest": t.dest, "guards": list(t.guards)}
