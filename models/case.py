@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from models.timestamps import utcnow
 
@@ -114,3 +115,14 @@ class ContactTopic(SQLModel, table=True):
 
     contact_id: int = Field(foreign_key="contact.id", primary_key=True)
     topic: str = Field(max_length=64, primary_key=True)
+
+
+def monitoring_overdue(on: dt.date, monitoring_stages: Collection[str]) -> sa.ColumnElement[bool]:
+    """What 期限超過 means everywhere (lists, the board, the audit, the half-year list): a case in
+    a stage where monitoring runs whose monitoring date is before `on`, or that the sweep marked
+    overdue. A case taken out of monitoring (a plan under revision, consent withdrawn, closed)
+    is not overdue."""
+    return sa.and_(
+        col(Case.stage).in_(monitoring_stages),
+        sa.or_(col(Case.overdue), col(Case.next_monitoring_on) < on),
+    )

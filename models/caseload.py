@@ -8,10 +8,11 @@ returns (`ListScope`).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, false, or_
+from sqlalchemy import and_, exists, false, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -27,9 +28,9 @@ from models import (
     RecordView,
     Staff,
 )
+from models.case import monitoring_overdue
 from models.closure import ClosureStatus
 from models.plan import PlanStatus
-from models.queries import is_late
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +139,7 @@ def visible_cases(
     scope: ListScope,
     *,
     today: dt.date,
+    monitoring_stages: Collection[str],
     stage: str | None = None,
     coordinator_id: int | None = None,
     fiscal_year: int | None = None,
@@ -146,8 +148,9 @@ def visible_cases(
     exclude_stages: tuple[str, ...] = (),
     limit: int = 500,
 ) -> list[CaseCard]:
-    """Cases within `scope`, in number order (or by due date when `due_by` is given)."""
-    late = is_late(today)
+    """Cases within `scope`, in number order, or, with `due_by`, those 期限超過 or whose monitoring
+    falls due by then, soonest first."""
+    late = monitoring_overdue(today, monitoring_stages)
     query = (
         sa_select(
             col(Case.id),
@@ -177,9 +180,8 @@ def visible_cases(
     if exclude_stages:
         query = query.where(col(Case.stage).not_in(exclude_stages))
     if due_by is not None:
-        query = query.where(or_(late, col(Case.next_monitoring_on) <= due_by)).order_by(
-            col(Case.next_monitoring_on), col(Case.id)
-        )
+        due = and_(col(Case.stage).in_(monitoring_stages), col(Case.next_monitoring_on) <= due_by)
+        query = query.where(or_(late, due)).order_by(col(Case.next_monitoring_on), col(Case.id))
     else:
         query = query.order_by(col(Case.fiscal_year), col(Case.serial))
     return [

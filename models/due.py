@@ -12,14 +12,15 @@ from collections.abc import Collection, Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Select, Table, and_, func, or_, select
-from sqlmodel import Session
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col
 
-from models.case import Case
+from models.case import Case, monitoring_overdue
 from models.consent import Consent
 from models.outbox import OutboxMessage
 from models.outreach import Program, ProgramEnrolment
 from models.plan import Plan
-from models.staff import Staff
+from models.staff import Staff, staff_label
 
 Cursor = tuple[dt.date, int]
 """Where a batch ended: the last row's date and id."""
@@ -184,18 +185,24 @@ def active_cases_by_stage(session: Session, *, final_stages: Collection[str]) ->
 
 
 class OverdueCase(NamedTuple):
+    """A case 期限超過 (`models.case.monitoring_overdue`): its number, stage, monitoring date and
+    coordinator — no name, no story."""
+
     number: str
     stage: str
-    due_on: dt.date
+    due_on: dt.date | None
+    coordinator: str | None
 
 
-def monitoring_overdue(session: Session, *, stages: Collection[str], before: dt.date) -> list[OverdueCase]:
-    """Cases in `stages` whose monitoring date is before `before`, by number (numbers, no names)."""
+def overdue_cases(session: Session, *, stages: Collection[str], on: dt.date) -> list[OverdueCase]:
+    """The cases 期限超過 on `on`, longest overdue first."""
     c = _case.c
+    coordinator = aliased(Staff)
     rows = session.execute(
-        select(c.number, c.stage, c.next_monitoring_on)
-        .where(c.stage.in_(stages), c.next_monitoring_on < before)
-        .order_by(c.number)
+        select(c.number, c.stage, c.next_monitoring_on, staff_label(coordinator))
+        .outerjoin(coordinator, col(coordinator.id) == c.coordinator_id)
+        .where(monitoring_overdue(on, stages))
+        .order_by(c.next_monitoring_on, c.number)
     ).all()
     return [OverdueCase(*row) for row in rows]
 
@@ -229,7 +236,7 @@ __all__ = [
     "consents_for_review",
     "existing_keys",
     "monitoring_due",
-    "monitoring_overdue",
+    "overdue_cases",
     "plans_for_review",
     "short_stays_ending",
 ]

@@ -26,28 +26,11 @@ from sqlmodel import Session, col
 
 from models.outbox import RECIPIENT_PREFIXES, OutboxMessage, OutboxStatus, ReminderTopic
 from models.timestamps import utcnow
+from notifications.templates import ALLOWED_FIELDS, CASE_LIST_FIELDS, STAGE_COUNT_FIELDS
 
-REMINDER_PAYLOAD_FIELDS = frozenset(
-    {
-        "case_number",
-        "due_on",
-        "days_overdue",
-        "link",
-        "stage_ja",
-        "coordinator",
-        "period_label",
-        "active_cases",
-        "stage_counts",
-        "cases",
-    }
-)
-"""The only payload keys a reminder may carry: no name, story or address can get into the outbox."""
-
-CASE_LIST_FIELDS = frozenset({"case_number", "stage_ja", "due_on", "days_overdue"})
-"""Keys allowed in each entry of `cases` (the half-year progress list)."""
-
-STAGE_COUNT_FIELDS = frozenset({"stage_ja", "count"})
-"""Keys allowed in each entry of `stage_counts` (the half-year list's count per stage)."""
+# What a reminder may carry is what its message may show: no name, story or address can get
+# into the outbox. The templates declare it (`notifications.templates`, stdlib only).
+REMINDER_PAYLOAD_FIELDS = ALLOWED_FIELDS
 
 _TOPICS = frozenset(ReminderTopic)
 

@@ -19,7 +19,7 @@ from models.closure import Closure, ClosureStatus
 from models.consent import Consent
 from models.meeting import Meeting
 from models.plan import Plan
-from models.staff import Staff
+from models.staff import Staff, staff_label
 
 MULTILAYER = "multilayer_meeting"  # states.stages.MeetingKind.MULTILAYER (models does not import states)
 
@@ -56,28 +56,12 @@ class ClosureDecision(NamedTuple):
     last_meeting_held_on: dt.date | None
 
 
-class OverdueCase(NamedTuple):
-    case_number: str
-    stage: str
-    next_monitoring_on: dt.date
-    coordinator: str | None
-
-
 class WithdrawnConsent(NamedTuple):
     consent_id: int
     case_number: str
     given_on: dt.date
     withdrawn_on: dt.date
     withdrawn_by: str | None
-
-
-def _who(alias: type[Staff]) -> sa.ColumnElement[str | None]:
-    """`佐藤 一郎 (sato)`, or NULL when the staff row is missing."""
-    name = sa.func.coalesce(col(alias.name), "", type_=sa.String)
-    return sa.case(
-        (col(alias.id).is_(None), None),
-        else_=name + sa.literal(" (", sa.String) + col(alias.login) + sa.literal(")", sa.String),
-    )
 
 
 def plan_approvals(session: Session, start: dt.date, end: dt.date) -> list[PlanApproval]:
@@ -92,10 +76,10 @@ def plan_approvals(session: Session, start: dt.date, end: dt.date) -> list[PlanA
             col(Plan.version),
             col(Plan.drafted_on),
             col(Plan.author_id),
-            _who(author),
+            staff_label(author),
             col(Plan.approved_on),
             col(Plan.approved_by),
-            _who(approver),
+            staff_label(approver),
             col(Plan.meeting_id),
             col(meeting_case.number),
             col(Meeting.kind),
@@ -136,10 +120,10 @@ def closure_decisions(session: Session, start: dt.date, end: dt.date) -> list[Cl
             col(Closure.reason),
             col(Closure.proposed_on),
             col(Closure.proposed_by),
-            _who(proposer),
+            staff_label(proposer),
             col(Closure.decided_on),
             col(Closure.decided_by),
-            _who(decider),
+            staff_label(decider),
             col(held.id),
             col(held.held_on),
         )
@@ -157,23 +141,6 @@ def closure_decisions(session: Session, start: dt.date, end: dt.date) -> list[Cl
     return [ClosureDecision(*row) for row in session.execute(query)]
 
 
-def overdue_monitoring(session: Session, on: dt.date) -> list[OverdueCase]:
-    """Cases whose next monitoring date has passed by `on` (closed cases have none)."""
-    coordinator = aliased(Staff)
-    query = (
-        sa.select(
-            col(Case.number),
-            col(Case.stage),
-            col(Case.next_monitoring_on),
-            _who(coordinator),
-        )
-        .outerjoin(coordinator, col(coordinator.id) == col(Case.coordinator_id))
-        .where(col(Case.next_monitoring_on) < on, col(Case.closed_on).is_(None))
-        .order_by(col(Case.next_monitoring_on), col(Case.number))
-    )
-    return [OverdueCase(*row) for row in session.execute(query)]
-
-
 def consents_withdrawn(session: Session, start: dt.date, end: dt.date) -> list[WithdrawnConsent]:
     """Consents withdrawn in [start, end]; one replaced by a newer consent that day is not a withdrawal."""
     newer = aliased(Consent)
@@ -189,7 +156,7 @@ def consents_withdrawn(session: Session, start: dt.date, end: dt.date) -> list[W
             col(Case.number),
             col(Consent.given_on),
             col(Consent.withdrawn_on),
-            _who(by),
+            staff_label(by),
         )
         .join(Case, col(Case.id) == col(Consent.case_id))
         .outerjoin(by, col(by.id) == col(Consent.withdrawn_by))

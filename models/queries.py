@@ -8,10 +8,11 @@ holding queries of their own. An address leaves this module only as
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_
+from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -39,6 +40,7 @@ from models import (
     RoleAssignment,
     Staff,
 )
+from models.case import monitoring_overdue
 from models.plan import PlanStatus, current_plan
 
 
@@ -56,26 +58,19 @@ class CaseRow:
     overdue: bool
 
 
-def is_late(today: dt.date) -> ColumnElement[bool]:
-    """What every list means by 期限超過: flagged by the sweep, or monitoring due before `today`."""
-    return or_(
-        col(Case.overdue),
-        and_(col(Case.next_monitoring_on).is_not(None), col(Case.next_monitoring_on) < today),
-    )
-
-
 def list_cases(
     session: Session,
     *,
     today: dt.date,
+    monitoring_stages: Collection[str],
     stage: str | None = None,
     coordinator_id: int | None = None,
     fiscal_year: int | None = None,
     overdue_only: bool = False,
     limit: int | None = None,
 ) -> list[CaseRow]:
-    """Cases in number order; overdue = flagged by the sweep, or monitoring due before `today`."""
-    late = is_late(today)
+    """Cases in number order, each with whether it is 期限超過 (`models.case.monitoring_overdue`)."""
+    late = monitoring_overdue(today, monitoring_stages)
     # Plain SQLAlchemy select: SQLModel's typed `select` stops at four columns.
     query = (
         sa_select(

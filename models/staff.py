@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlalchemy import JSON, Column
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from models.timestamps import utcnow
 
@@ -61,3 +62,12 @@ class Staff(SQLModel, table=True):
     # argon2 hash for signing in to the web app; None = no web sign-in (CLI-only staff).
     password_hash: str | None = Field(default=None, max_length=200)
     created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+def staff_label(alias: type[Staff]) -> sa.ColumnElement[str | None]:
+    """`佐藤 一郎 (sato)` for a (possibly aliased) staff row in a query, or NULL when it is missing."""
+    name = sa.func.coalesce(col(alias.name), "", type_=sa.String)
+    return sa.case(
+        (col(alias.id).is_(None), None),
+        else_=name + sa.literal(" (", sa.String) + col(alias.login) + sa.literal(")", sa.String),
+    )

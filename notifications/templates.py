@@ -1,6 +1,7 @@
 """Japanese reminder messages: a title and a body per topic, rendered from plain payload values.
 
-Rendering is separate from sending. A template reads only the fields in `ALLOWED_FIELDS` —
+Rendering is separate from sending, and dates are written by the caller's `dates` function
+(yorisoi passes its 和暦 one). A template reads only the fields in `ALLOWED_FIELDS` —
 case number, what is due and when, how late, how many cases, a link — so a message cannot
 carry a person's name, story or address even if a payload did. A line whose optional fields
 are missing is left out rather than printed half-empty.
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,8 +37,9 @@ CASE_LIST_FIELDS = frozenset({"case_number", "stage_ja", "due_on", "days_overdue
 STAGE_COUNT_FIELDS = frozenset({"stage_ja", "count"})
 """Keys read from each entry of `stage_counts` (the half-year list's count per stage)."""
 
-_WEEKDAYS = "月火水木金土日"
-_ERAS = ((dt.date(2019, 5, 1), "令和"), (dt.date(1989, 1, 8), "平成"))
+DateFormat = Callable[[dt.date], str]
+"""How a message writes a date, e.g. `令和7年6月2日（月）`."""
+
 _FORMATTER = string.Formatter()
 
 
@@ -184,16 +186,6 @@ TEMPLATES: dict[str, Template] = {
 }
 
 
-def japanese_date(day: dt.date) -> str:
-    """`令和7年6月2日（月）` (元年 for the first year of an era)."""
-    rest = f"{day.month}月{day.day}日（{_WEEKDAYS[day.weekday()]}）"
-    for start, era in _ERAS:
-        if day >= start:
-            year = day.year - start.year + 1
-            return f"{era}{'元' if year == 1 else year}年{rest}"
-    return f"{day.year}年{rest}"
-
-
 def _date(value: Any, name: str) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
@@ -215,7 +207,7 @@ def _count(value: Any, name: str) -> str:
     return str(int(value))
 
 
-def _case_list(entries: Any) -> str:
+def _case_list(entries: Any, dates: DateFormat) -> str:
     if not isinstance(entries, Sequence) or isinstance(entries, str):
         raise TemplateError("cases は一覧で指定してください", "cases must be a list")
     lines = []
@@ -230,7 +222,7 @@ def _case_list(entries: Any) -> str:
             parts.append(str(stage))
         due = entry.get("due_on")
         if due:
-            parts.append(f"次回期日 {japanese_date(_date(due, 'cases.due_on'))}")
+            parts.append(f"次回期日 {dates(_date(due, 'cases.due_on'))}")
         overdue = entry.get("days_overdue")
         if overdue:
             parts.append(f"{_count(overdue, 'cases.days_overdue')}日超過")
@@ -252,7 +244,7 @@ def _stage_counts(entries: Any) -> str:
     return "\n".join(lines)
 
 
-def _context(payload: Mapping[str, Any], base_url: str) -> dict[str, str]:
+def _context(payload: Mapping[str, Any], base_url: str, dates: DateFormat) -> dict[str, str]:
     """Display values for the allowed fields present in `payload` (and nothing else)."""
     values: dict[str, str] = {}
     for name in sorted(ALLOWED_FIELDS):
@@ -260,11 +252,11 @@ def _context(payload: Mapping[str, Any], base_url: str) -> dict[str, str]:
         if raw is None or raw == "" or (name == "days_overdue" and raw == 0):
             continue
         if name == "due_on":
-            values[name] = japanese_date(_date(raw, name))
+            values[name] = dates(_date(raw, name))
         elif name in {"days_overdue", "active_cases"}:
             values[name] = _count(raw, name)
         elif name == "cases":
-            values[name] = _case_list(raw)
+            values[name] = _case_list(raw, dates)
         elif name == "stage_counts":
             # No open case, no breakdown: the heading line is left out with it.
             if counts := _stage_counts(raw):
@@ -282,15 +274,15 @@ def _fields(text: str) -> set[str]:
     return {name for _, name, _, _ in _FORMATTER.parse(text) if name}
 
 
-def render(topic: str, payload: Mapping[str, Any], *, base_url: str) -> RenderedMessage:
-    """The Japanese title and body of a reminder."""
+def render(topic: str, payload: Mapping[str, Any], *, base_url: str, dates: DateFormat) -> RenderedMessage:
+    """The Japanese title and body of a reminder, its dates written by `dates`."""
     template = TEMPLATES.get(topic)
     if template is None:
         known = ", ".join(sorted(TEMPLATES))
         raise TemplateError(
             f"通知文の雛形がない種類です: {topic}（{known}）", f"no template for {topic!r}; known: {known}"
         )
-    values = _context(payload, base_url)
+    values = _context(payload, base_url, dates)
     missing = sorted(template.required - set(values))
     if missing:
         raise TemplateError(

@@ -25,6 +25,7 @@ last allowed attempt is not sent again by itself: it is marked failed for a pers
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -55,7 +56,11 @@ from notifications import (
 )
 from yorisoi.business_days import BusinessCalendar
 from yorisoi.errors import InvalidInput
+from yorisoi.jpdates import japanese_date
 from yorisoi.settings import Settings, get_settings
+
+MESSAGE_DATES = functools.partial(japanese_date, weekday=True)
+"""Dates in reminders: `令和7年6月2日（月）`."""
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +207,7 @@ def _deliver_batch(
 
 def _deliver(notifier: Deliverer, message: Claimed, base_url: str) -> DeliveryResult:
     try:
-        text = render(message.topic, message.payload, base_url=base_url)
+        text = render(message.topic, message.payload, base_url=base_url, dates=MESSAGE_DATES)
     except TemplateError as exc:
         return DeliveryResult(False, str(exc), permanent=True)
     try:

@@ -172,6 +172,6 @@ def test_audit_lists_cases_overdue_for_monitoring(
     to_monitoring(session, world, machine, case.case_id)  # approved 2025-06-25, every 30 days
     assert _audit(session, machine, today=dt.date(2025, 7, 25)).overdue == []
     (overdue,) = _audit(session, machine, today=dt.date(2025, 8, 1)).overdue
-    assert (overdue.case_number, overdue.next_monitoring_on) == (case.number, dt.date(2025, 7, 25))
+    assert (overdue.number, overdue.due_on) == (case.number, dt.date(2025, 7, 25))
     sheet = next(s for s in audit_sheets(_audit(session, machine), machine) if s.key == "overdue")
     assert sheet.rows == [[case.number, "支援・モニタリング", "2025-07-25", 7, "田中 花子 (tanaka)"]]

@@ -101,8 +101,10 @@ def test_report_trend_with_targets_and_chart(
 def test_report_refuses_bad_input(
     town: tuple[Session, World], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert "年度は R6" in _run("report", "annual", "--fy", "H30", code=2).output
-    assert "年度は R6" in _run("report", "annual", "--fy", "2018", code=2).output
+    assert "年度を読み取れません" in _run("report", "annual", "--fy", "X30", code=2).output
+    assert "年度を読み取れません" in _run("report", "annual", "--fy", "令和0年度", code=2).output
+    # Years before 令和 are 年度 like any other: 平成 in the titles.
+    assert "平成30年度 相談実績" in _run("report", "annual", "--fy", "H30", "--as-of", "2019-03-31").stdout
     assert (
         "登録されていません"
         in _run("report", "annual", "--fy", "R7", "--desk", "どこにもない窓口", code=1).output

@@ -98,7 +98,9 @@ def test_reports_api_gives_json_files_and_the_chart(web: Web) -> None:
     assert svg.headers["content-type"].startswith("image/svg+xml") and "相談件数" in svg.text
     audit = ok(client.get("/api/audit?start=2025-04-01&end=2026-03-31"))
     assert audit["chain"]["ok"] is True and audit["chain"]["cases"] == 1
-    assert client.get("/api/reports/annual?fiscal_year=H30").status_code == 422
+    assert client.get("/api/reports/annual?fiscal_year=X30").status_code == 422
+    heisei = ok(client.get("/api/reports/annual?fiscal_year=H30&as_of=2019-03-31"))
+    assert heisei["label"] == "平成30年度" and heisei["short"] == "H30"
     assert web.api_as(web.agency_member).get("/api/reports/annual").status_code == 403
     assert web.api_as(world.coordinator).get("/api/audit").status_code == 403
     assert "stateDiagram-v2" in ok(client.get("/api/lifecycle"))["mermaid"]

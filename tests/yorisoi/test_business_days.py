@@ -8,6 +8,7 @@ import pendulum
 import pytest
 
 from yorisoi.business_days import BusinessCalendar
+from yorisoi.errors import InvalidInput
 from yorisoi.jpdates import (
     TOKYO,
     fiscal_year,
@@ -97,5 +98,5 @@ def test_parse_fiscal_year_reads_every_form(text: str, fy: int) -> None:
 
 
 def test_parse_fiscal_year_rejects_garbage_with_a_japanese_message() -> None:
-    with pytest.raises(ValueError, match="年度を読み取れません"):
-        parse_fiscal_year("平成30")
+    with pytest.raises(InvalidInput, match="年度を読み取れません"):
+        parse_fiscal_year("平成")

@@ -100,20 +100,17 @@ def list_cases(
     from models.queries import list_cases as query
     from yorisoi import labels
     from yorisoi.cli import output, session
-    from yorisoi.errors import InvalidInput
     from yorisoi.jpdates import parse_fiscal_year, today_tokyo
 
     cli = state(ctx)
-    try:
-        fiscal_year = parse_fiscal_year(fy) if fy else None
-    except ValueError as exc:
-        raise InvalidInput(str(exc), f"Cannot read the fiscal year {fy!r} (e.g. R7, 2025).") from None
+    fiscal_year = parse_fiscal_year(fy) if fy else None
     with session.database(read_only=True) as db:
         lifecycle = session.machine(db).lifecycle
         stages = {s.name: s.ja for s in lifecycle.stages}
         rows = query(
             db,
             today=today_tokyo(),
+            monitoring_stages=lifecycle.monitoring_stages,
             stage=labels.code(stage, stages, "段階", "Stage") if stage else None,
             coordinator_id=session.staff(db, coordinator).id if coordinator else None,
             fiscal_year=fiscal_year,

@@ -28,18 +28,13 @@ class Format(StrEnum):
 
 def parse_fy(text: str) -> int:
     """A 年度 as `R6`, `令和6年度`, `令和元年度` or `2024` (the Western year it starts in)."""
+    from yorisoi.errors import InvalidInput
     from yorisoi.jpdates import parse_fiscal_year
 
     try:
-        fy = parse_fiscal_year(text)
-    except ValueError:
-        fy = 0
-    if fy < 2019:
-        raise typer.BadParameter(
-            f"年度は R6・令和6年度・2024 のように指定してください（令和以降）: {text!r} / "
-            f"a 年度 is R6, 令和6年度 or 2024 (from 令和元年度 = 2019): {text!r}"
-        )
-    return fy
+        return parse_fiscal_year(text)
+    except InvalidInput as exc:
+        raise typer.BadParameter(f"{exc.ja} / {exc.en}") from None
 
 
 def _fy_option(*names: str, help: str) -> Any:

@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import Session
 
 from models import oversight
+from models.due import OverdueCase, overdue_cases
 from states import LifecycleMachine
 from states.stages import CLOSURE_REASON_LABELS_JA, MeetingKind
 from yorisoi.errors import InvalidInput
@@ -40,7 +41,7 @@ class AuditReport:
     plan_approvals: list[oversight.PlanApproval]
     closures: list[oversight.ClosureDecision]
     findings: list[Finding]
-    overdue: list[oversight.OverdueCase]
+    overdue: list[OverdueCase]
     withdrawn: list[oversight.WithdrawnConsent]
     chain: ChainReport
 
@@ -167,7 +168,7 @@ def build_audit(
         plan_approvals=approvals,
         closures=closures,
         findings=findings,
-        overdue=oversight.overdue_monitoring(session, today),
+        overdue=overdue_cases(session, stages=machine.lifecycle.monitoring_stages, on=today),
         withdrawn=oversight.consents_withdrawn(session, start, end),
         chain=verify_chains(session, machine),
     )
@@ -235,10 +236,10 @@ def audit_sheets(report: AuditReport, machine: LifecycleMachine) -> list[Sheet]:
             ["ケース", "段階", "次回モニタリング日", "超過日数", "担当"],
             [
                 [
-                    r.case_number,
+                    r.number,
                     lifecycle.stage_label(r.stage),
-                    r.next_monitoring_on.isoformat(),
-                    (report.today - r.next_monitoring_on).days,
+                    r.due_on.isoformat() if r.due_on else "—",
+                    (report.today - r.due_on).days if r.due_on else "—",
                     r.coordinator or "—",
                 ]
                 for r in report.overdue

@@ -81,7 +81,7 @@ def load_targets(path: Path | None) -> Targets:
         for year, target in years.items():
             try:
                 fy = parse_fiscal_year(str(year))
-            except ValueError:
+            except InvalidInput:
                 raise InvalidInput(
                     f"目標ファイル {path} の {indicator} の年度 {year!r} を読めません（例: R7, 2025）。",
                     f"Targets file {path}: {indicator} has an unreadable 年度 {year!r} (e.g. R7, 2025).",

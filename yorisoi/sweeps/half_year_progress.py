@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from models.due import Cursor, OverdueCase, active_cases_by_stage, monitoring_overdue
+from models.due import Cursor, OverdueCase, active_cases_by_stage, overdue_cases
 from models.outbox import ReminderTopic
 from yorisoi.jpdates import fiscal_year, fiscal_year_label
 from yorisoi.sweeps.common import Planned, Sweep, SweepContext, remind
@@ -60,7 +60,7 @@ def fetch(session: Session, ctx: SweepContext, after: Cursor | None) -> list[Pro
         ProgressReport(
             meeting_on=meeting,
             by_stage=active_cases_by_stage(session, final_stages=ctx.final_stages),
-            overdue=monitoring_overdue(session, stages=ctx.monitoring_stages, before=ctx.on),
+            overdue=overdue_cases(session, stages=ctx.monitoring_stages, on=ctx.on),
         )
     ]
 
@@ -85,7 +85,7 @@ def plan(ctx: SweepContext, rows: list[ProgressReport]) -> Planned:
     for report in rows:
         overdue = []
         for case in report.overdue:
-            due = ctx.days.due(case.due_on)
+            due = ctx.days.due(case.due_on or ctx.on)
             entry = ctx.case_payload(case.number, case.stage, due)
             overdue.append({k: entry[k] for k in ("case_number", "stage_ja", "due_on", "days_overdue")})
         period = fiscal_year_label(fiscal_year(report.meeting_on)) + half_of(report.meeting_on)

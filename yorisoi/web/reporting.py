@@ -15,7 +15,6 @@ from pathlib import Path
 from sqlmodel import Session
 
 from states import LifecycleMachine
-from yorisoi.errors import InvalidInput
 from yorisoi.jpdates import fiscal_year, today_tokyo
 from yorisoi.reports.audit import AuditReport, build_audit
 from yorisoi.reports.build import build_annual, build_trend
@@ -25,26 +24,15 @@ from yorisoi.reports.model import AnnualReport, TrendReport
 from yorisoi.reports.targets import load_targets
 from yorisoi.reports.xlsx import write_xlsx
 from yorisoi.settings import Settings
-from yorisoi.web.params import FIRST_FISCAL_YEAR
 
 TREND_YEARS = 3
-
-
-def _reiwa(fy: int) -> int:
-    """Reports name 年度 in 令和 (R7): refuse one before 令和元年度, e.g. from an old 基準日."""
-    if fy < FIRST_FISCAL_YEAR:
-        raise InvalidInput(
-            f"統計は令和元年度（2019年度）以降です（{fy}年度は対象外）。",
-            f"Statistics start with fiscal year 2019 (令和元年度); {fy} is earlier.",
-        )
-    return fy
 
 
 def annual(session: Session, settings: Settings, fy: int | None, as_of: dt.date | None) -> AnnualReport:
     day = as_of or today_tokyo()
     return build_annual(
         session,
-        fiscal_year=_reiwa(fy or fiscal_year(day)),
+        fiscal_year=fy or fiscal_year(day),
         as_of=day,
         topics=settings.topics(),
         targets=load_targets(settings.reports.targets_file),
@@ -55,10 +43,10 @@ def trend(
     session: Session, settings: Settings, first: int | None, last: int | None, as_of: dt.date | None
 ) -> TrendReport:
     day = as_of or today_tokyo()
-    end = _reiwa(last or fiscal_year(day))
+    end = last or fiscal_year(day)
     return build_trend(
         session,
-        first=_reiwa(first or max(end - TREND_YEARS + 1, FIRST_FISCAL_YEAR)),
+        first=first or end - TREND_YEARS + 1,
         last=end,
         as_of=day,
         topics=settings.topics(),

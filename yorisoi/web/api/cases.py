@@ -25,6 +25,7 @@ router = APIRouter(prefix="/api", tags=["cases"], responses=ERRORS)
 def list_cases(
     session: SessionDep,
     user: CurrentUser,
+    machine: MachineDep,
     stage: Annotated[str | None, Query(max_length=64)] = None,
     fiscal_year: FiscalYearParam = None,
     overdue: bool = False,
@@ -36,6 +37,7 @@ def list_cases(
         session,
         access.list_scope(viewer_of(user)),
         today=today_tokyo(),
+        monitoring_stages=machine.lifecycle.monitoring_stages,
         stage=stage,
         coordinator_id=user.id if mine else None,
         fiscal_year=fiscal_year_param(fiscal_year),
@@ -57,6 +59,7 @@ def due(
         session,
         access.list_scope(viewer_of(user)),
         today=today,
+        monitoring_stages=machine.lifecycle.monitoring_stages,
         due_by=today + dt.timedelta(days=days),
         exclude_stages=tuple(machine.lifecycle.final_stages),
     )

@@ -36,6 +36,7 @@ def board(
         session,
         access.list_scope(viewer_of(user)),
         today=today,
+        monitoring_stages=lifecycle.monitoring_stages,
         coordinator_id=user.id if mine else None,
         exclude_stages=tuple(lifecycle.final_stages),
     )
@@ -48,6 +49,7 @@ def board(
             1
             for c in cards
             if not c.overdue
+            and c.stage in lifecycle.monitoring_stages
             and c.next_monitoring_on is not None
             and c.next_monitoring_on <= today + dt.timedelta(days=DUE_DAYS)
         ),
@@ -69,6 +71,7 @@ def due(
         session,
         access.list_scope(viewer_of(user)),
         today=today,
+        monitoring_stages=machine.lifecycle.monitoring_stages,
         due_by=today + dt.timedelta(days=days),
         exclude_stages=tuple(machine.lifecycle.final_stages),
     )
@@ -92,6 +95,7 @@ def case_list(
         session,
         access.list_scope(viewer_of(user)),
         today=today,
+        monitoring_stages=machine.lifecycle.monitoring_stages,
         stage=stage or None,
         coordinator_id=user.id if mine else None,
         fiscal_year=fy,
