@@ -139,6 +139,8 @@ def plans(views: Sequence[PlanView]) -> None:
             plain(
                 f"  承認 {plan.approved_on} {plan.approved_by or ''}（重層的支援会議 ID {plan.meeting_id}）"
             )
+        if plan.returned_on:
+            plain(f"  差戻し {plan.returned_on} {plan.returned_by or ''}  理由: {plan.return_reason}")
         if plan.household_goal:
             plain(f"  世帯の目標: {plan.household_goal}")
         for problem, goal in plan.goals:
@@ -153,15 +155,17 @@ def plans(views: Sequence[PlanView]) -> None:
 
 def timeline(events: Sequence[TimelineEntry], lifecycle: Lifecycle) -> None:
     table(
-        f"経過（監査記録 {len(events)} 件、日本時間）",
-        ["#", "記録日時", "操作", "段階", "職員"],
+        f"経過（監査記録 {len(events)} 件。日付は出来事の日、入力日時は日本時間）",
+        ["#", "日付", "操作", "段階", "職員", "メモ", "入力日時"],
         (
             [
                 e.seq,
-                tokyo_datetime(e.occurred_at).strftime("%Y-%m-%d %H:%M"),
+                e.business_date or "—",
                 labels.action(lifecycle, e.action),
                 _stages(lifecycle, e.from_stage, e.to_stage),
                 e.actor_name or e.actor_login,
+                e.note,
+                tokyo_datetime(e.occurred_at).strftime("%Y-%m-%d %H:%M"),
             ]
             for e in events
         ),
