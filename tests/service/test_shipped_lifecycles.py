@@ -34,7 +34,7 @@ from tests.factories import (
 from tests.sweeps.helpers import reminders, sweep
 from yorisoi.reports.build import build_annual
 from yorisoi.service.audit import verify_chains
-from yorisoi.service.registry import RESERVED_NAMES
+from yorisoi.service.registry import RESERVED_NAMES, label
 from yorisoi.settings import get_settings
 
 SHIPPED = Path(__file__).resolve().parents[2] / "states" / "lifecycles"
@@ -128,6 +128,10 @@ def test_the_same_walk_runs_on_both_lifecycles_with_the_same_outcome(
     assert [shape for _action, shape, _moved in walked][-3:] == ["other", "final", "initial"]
     events = session.exec(select(AuditEvent).where(AuditEvent.case_id == case_id)).all()
     assert len(events) == len(walked) + 1
+    # Every event the timeline shows has a Japanese label, the system's own included.
+    unlabelled = [e.action for e in events if label(shipped.lifecycle, e.action) == e.action]
+    assert unlabelled == []
+    assert label(shipped.lifecycle, "mark_overdue") == "モニタリング期限超過の記録"
     report = verify_chains(session, shipped, case_ids=[case_id])
     assert report.ok, report.problems
 
