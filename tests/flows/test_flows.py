@@ -7,7 +7,7 @@ import json
 
 import pytest
 from sqlalchemy import Engine, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models import Case, OutboxMessage
 from models.timestamps import utcnow
@@ -121,7 +121,7 @@ def test_relay_flow_emits_case_events_and_marks_them_sent(flow_db: Engine) -> No
     ]
     with Session(flow_db) as session:
         rows = session.execute(
-            select(OutboxMessage.status).where(OutboxMessage.recipient == "prefect-events")
+            select(col(OutboxMessage.status)).where(col(OutboxMessage.recipient) == "prefect-events")
         )
         assert {status for (status,) in rows} == {"sent"}
     assert relay_events(RelayParams()).relayed == 0

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from models import AuditEvent, Closure, Meeting, Plan
+from models.keys import key
 from states import LifecycleMachine
 from tests.factories import (
     World,
@@ -77,7 +78,7 @@ def test_audit_reports_forged_four_eyes_violations_and_approvals_without_a_meeti
             case_id=bare.case_id,
             version=1,
             status="approved",
-            author_id=world.coordinator.id,
+            author_id=key(world.coordinator),
             drafted_on=dt.date(2025, 7, 1),
             monitoring_interval_days=30,
             approved_by=world.supervisor.id,

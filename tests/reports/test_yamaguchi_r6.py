@@ -29,9 +29,15 @@ R6 = 2024
 
 
 def _annual(
-    session: Session, fy: int = R6, as_of: dt.date = dt.date(2026, 1, 1), **kw: object
+    session: Session,
+    fy: int = R6,
+    as_of: dt.date = dt.date(2026, 1, 1),
+    desk_id: int | None = None,
+    desk_name: str | None = None,
 ) -> AnnualReport:
-    return build_annual(session, fiscal_year=fy, as_of=as_of, topics=DEFAULT_TOPICS, **kw)  # type: ignore[arg-type]
+    return build_annual(
+        session, fiscal_year=fy, as_of=as_of, topics=DEFAULT_TOPICS, desk_id=desk_id, desk_name=desk_name
+    )
 
 
 def _published_row() -> list[object]:

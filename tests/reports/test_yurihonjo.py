@@ -85,7 +85,7 @@ def test_meetings_plans_closures_r4_to_r6_as_published(session: Session) -> None
         for fy in (R4, R5, R6)
     }
     assert split == YURIHONJO_SPLIT
-    cumulative = [sum(v[i] for v in split.values() if v[i] is not None) for i in range(4)]
+    cumulative = [sum(n for v in split.values() if (n := v[i]) is not None) for i in range(4)]
     assert cumulative == [16, 13, 11, 18]  # 重層的支援会議 16, プラン 13, 終結 11, 支援会議 18
 
 

@@ -6,8 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import delete, func, select, update
-from sqlmodel import Session
+from sqlalchemy import Executable, delete, func, select, update
+from sqlmodel import Session, col
 
 from models import AuditEvent, Case
 from models.audit import event_hash
@@ -45,9 +45,9 @@ def walked_fixture(session: Session, world: World, machine: LifecycleMachine) ->
     )
 
 
-def _raw(session: Session, statement: object) -> None:
+def _raw(session: Session, statement: Executable) -> None:
     """Tamper with the database directly, as someone with SQL access could."""
-    session.execute(statement)  # type: ignore[call-overload]
+    session.execute(statement)
     session.commit()
     session.expire_all()
 
@@ -55,7 +55,7 @@ def _raw(session: Session, statement: object) -> None:
 def _events(session: Session, case_id: int) -> list[AuditEvent]:
     return list(
         session.execute(
-            select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.seq)
+            select(AuditEvent).where(col(AuditEvent.case_id) == case_id).order_by(col(AuditEvent.seq))
         ).scalars()
     )
 
@@ -94,7 +94,7 @@ def test_verify_chains_detects_edited_event(
     original = _events(session, first.case_id)[3]  # seq 4
     for column, value in EDITS:
         saved = getattr(original, column)
-        this_event = update(AuditEvent).where(AuditEvent.id == original.id)
+        this_event = update(AuditEvent).where(col(AuditEvent.id) == original.id)
         _raw(session, this_event.values({column: value}))
         en = _only_problem(verify_chains(session, machine), first.number, 4)
         assert "does not match its hash" in en, column
@@ -120,7 +120,9 @@ def test_verify_chains_detects_edit_with_recomputed_hash_at_the_next_event(
         occurred_at=event.occurred_at,
         payload=forged,
     )
-    _raw(session, update(AuditEvent).where(AuditEvent.id == event.id).values(payload=forged, hash=digest))
+    _raw(
+        session, update(AuditEvent).where(col(AuditEvent.id) == event.id).values(payload=forged, hash=digest)
+    )
     en = _only_problem(verify_chains(session, machine), first.number, 6)
     assert "prev_hash" in en
 
@@ -129,7 +131,9 @@ def test_verify_chains_detects_deleted_middle_event(
     session: Session, machine: LifecycleMachine, walked: tuple[Walked, Walked]
 ) -> None:
     first, _ = walked
-    _raw(session, delete(AuditEvent).where(AuditEvent.case_id == first.case_id, AuditEvent.seq == 5))
+    _raw(
+        session, delete(AuditEvent).where(col(AuditEvent.case_id) == first.case_id, col(AuditEvent.seq) == 5)
+    )
     en = _only_problem(verify_chains(session, machine), first.number, 6)
     assert "event 5 is missing" in en
 
@@ -140,13 +144,15 @@ def test_verify_chains_detects_deleted_last_event(
     first, _ = walked
     _raw(
         session,
-        delete(AuditEvent).where(AuditEvent.case_id == first.case_id, AuditEvent.seq == first.version),
+        delete(AuditEvent).where(
+            col(AuditEvent.case_id) == first.case_id, col(AuditEvent.seq) == first.version
+        ),
     )
     en = _only_problem(verify_chains(session, machine), first.number, first.version - 1)
     assert "trailing events deleted" in en
     # Setting the case back one version as well still leaves the head hash pointing at the
     # deleted event.
-    _raw(session, update(Case).where(Case.id == first.case_id).values(version=first.version - 1))
+    _raw(session, update(Case).where(col(Case.id) == first.case_id).values(version=first.version - 1))
     en = _only_problem(verify_chains(session, machine), first.number, first.version - 1)
     assert "head hash" in en
 
@@ -157,9 +163,9 @@ def test_verify_chains_detects_swapped_seq(
     first, _ = walked
     third, fourth = _events(session, first.case_id)[2:4]
     # Three steps around the (case_id, seq) unique constraint.
-    _raw(session, update(AuditEvent).where(AuditEvent.id == third.id).values(seq=-1))
-    _raw(session, update(AuditEvent).where(AuditEvent.id == fourth.id).values(seq=3))
-    _raw(session, update(AuditEvent).where(AuditEvent.id == third.id).values(seq=4))
+    _raw(session, update(AuditEvent).where(col(AuditEvent.id) == third.id).values(seq=-1))
+    _raw(session, update(AuditEvent).where(col(AuditEvent.id) == fourth.id).values(seq=3))
+    _raw(session, update(AuditEvent).where(col(AuditEvent.id) == third.id).values(seq=4))
     problem = verify_chains(session, machine).problems
     assert [(p.case_number, p.seq, p.event_id) for p in problem] == [(first.number, 3, fourth.id)]
 
@@ -168,7 +174,7 @@ def test_verify_chains_detects_stage_changed_on_the_case_row(
     session: Session, machine: LifecycleMachine, walked: tuple[Walked, Walked]
 ) -> None:
     first, _ = walked
-    _raw(session, update(Case).where(Case.id == first.case_id).values(stage=Stage.CLOSED.value))
+    _raw(session, update(Case).where(col(Case.id) == first.case_id).values(stage=Stage.CLOSED.value))
     en = _only_problem(verify_chains(session, machine), first.number, first.version)
     assert "replayed stage 'monitoring' differs from the stored stage 'closed'" in en
 
@@ -181,13 +187,13 @@ def test_verify_chains_names_first_bad_event_of_each_broken_case(
         _raw(
             session,
             update(AuditEvent)
-            .where(AuditEvent.case_id == first.case_id, AuditEvent.seq == seq)
+            .where(col(AuditEvent.case_id) == first.case_id, col(AuditEvent.seq) == seq)
             .values(payload={}),
         )
     _raw(
         session,
         update(AuditEvent)
-        .where(AuditEvent.case_id == second.case_id, AuditEvent.seq == 2)
+        .where(col(AuditEvent.case_id) == second.case_id, col(AuditEvent.seq) == 2)
         .values(actor_id=None),
     )
     report = verify_chains(session, machine)
@@ -195,7 +201,7 @@ def test_verify_chains_names_first_bad_event_of_each_broken_case(
     assert report.cases == 2
     total = session.execute(select(func.count()).select_from(AuditEvent)).scalar_one()
     assert report.events == total
-    _raw(session, delete(AuditEvent).where(AuditEvent.case_id == second.case_id))
+    _raw(session, delete(AuditEvent).where(col(AuditEvent.case_id) == second.case_id))
     report = verify_chains(session, machine)
     assert {(p.case_number, p.seq) for p in report.problems} == {(first.number, 3), (second.number, None)}
     assert "no audit events" in next(p.en for p in report.problems if p.case_number == second.number)

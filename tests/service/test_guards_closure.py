@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any
 
 import pytest
@@ -119,7 +120,7 @@ def test_approve_or_reject_closure_refused_for_coordinator(
         error = assert_refused(
             session,
             PermissionDenied,
-            lambda t=trigger: fire(session, machine, case_id, t, world.coordinator2, decided_on=DECISION_DAY),
+            partial(fire, session, machine, case_id, trigger, world.coordinator2, decided_on=DECISION_DAY),
         )
         assert "supervisor" in error.en
 
@@ -156,7 +157,7 @@ def test_reject_closure_leaves_no_pending_proposal(
         error = assert_refused(
             session,
             GuardFailed,
-            lambda t=trigger: fire(session, machine, case_id, t, world.supervisor, decided_on=DECISION_DAY),
+            partial(fire, session, machine, case_id, trigger, world.supervisor, decided_on=DECISION_DAY),
         )
         assert [r.guard for r in error.refusals] == ["closure_pending"]
     _propose(session, world, machine, case_id)  # a new proposal may be made
@@ -235,7 +236,7 @@ def test_reopen_refused_for_open_case(session: Session, world: World, machine: L
         error = assert_refused(
             session,
             TriggerNotAllowed,
-            lambda c=case_id: fire(session, machine, c, "reopen", world.coordinator, contact=contact(world)),
+            partial(fire, session, machine, case_id, "reopen", world.coordinator, contact=contact(world)),
         )
         assert error.allowed == machine.triggers_from(stage) and "reopen" not in error.allowed
 

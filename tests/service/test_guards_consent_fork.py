@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlmodel import Session, col, select
 
-from models import Meeting, MeetingAttendee
+from models import Agency, Meeting, MeetingAttendee
 from states import LifecycleMachine, MeetingKind
 from tests.factories import World, attendees, fire, give_consent
 from tests.lifecycle_names import Stage
@@ -21,7 +21,7 @@ def _hold_multilayer(
     world: World,
     machine: LifecycleMachine,
     case_id: int,
-    *agencies: object,
+    *agencies: Agency,
     **extra: object,
 ) -> None:
     fire(
@@ -32,7 +32,7 @@ def _hold_multilayer(
         world.coordinator,
         held_on=extra.pop("held_on", MEETING_DAY),
         title="重層的支援会議",
-        attendees=attendees(*(agencies or (world.elderly, world.poverty))),  # type: ignore[arg-type]
+        attendees=attendees(*(agencies or (world.elderly, world.poverty))),
         **extra,
     )
 
@@ -42,7 +42,7 @@ def _refused_multilayer(
     world: World,
     machine: LifecycleMachine,
     case_id: int,
-    *agencies: object,
+    *agencies: Agency,
     **extra: object,
 ) -> GuardFailed:
     error = assert_refused(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 import pytest
 from sqlmodel import Session, col, select
@@ -76,7 +77,7 @@ def test_withdraw_consent_in_monitoring_blocks_consent_steps_until_given_again(
         refused = assert_refused(
             session,
             TriggerNotAllowed,
-            lambda t=trigger, d=data: fire(session, machine, case_id, t, world.coordinator, **d),
+            partial(fire, session, machine, case_id, trigger, world.coordinator, **data),
         )
         assert refused.allowed == machine.triggers_from(Stage.SUPPORT_MEETING)
     # The 支援会議 track goes on meanwhile.
@@ -152,9 +153,7 @@ def test_withdraw_consent_refused_on_or_before_a_step_that_relied_on_it(
         error = assert_refused(
             session,
             InvalidInput,
-            lambda d=day: fire(
-                session, machine, case_id, "withdraw_consent", world.coordinator, withdrawn_on=d
-            ),
+            partial(fire, session, machine, case_id, "withdraw_consent", world.coordinator, withdrawn_on=day),
         )
         assert names in error.en, day
     fired = fire(
@@ -171,7 +170,7 @@ def test_give_consent_refused_when_it_would_end_the_previous_one_before_a_meetin
         error = assert_refused(
             session,
             InvalidInput,
-            lambda d=day: give_consent(session, world, machine, case_id, world.elderly, on=d),
+            partial(give_consent, session, world, machine, case_id, world.elderly, on=day),
         )
         assert "2025-06-10" in error.en and "同意" in error.ja
     give_consent(session, world, machine, case_id, world.elderly, on=dt.date(2025, 6, 21))

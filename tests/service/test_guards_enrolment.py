@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import ProgramEnrolment, ProgramProvider
 from models.outreach import Program
@@ -58,24 +59,21 @@ def test_enrol_short_stay_longer_than_one_month_refused(
     case_id = open_case(session, world, machine).case_id
     provider = _provider(session, Program.SHORT_STAY)
     assert provider.id is not None
+    provider_id = provider.id
     for start, last_day in MONTHS:
         error = assert_refused(
             session,
             InvalidInput,
-            lambda s=start, e=last_day + dt.timedelta(days=1): _enrol(
-                session,
-                world,
-                machine,
-                case_id,
-                provider.id,
-                s,
-                e,  # type: ignore[arg-type]
+            partial(
+                _enrol, session, world, machine, case_id, provider_id, start, last_day + dt.timedelta(days=1)
             ),
         )
         assert f"until {last_day}" in error.en and "1か月以内" in error.ja
-        _enrol(session, world, machine, case_id, provider.id, start, last_day)
+        _enrol(session, world, machine, case_id, provider_id, start, last_day)
     stays = session.exec(
-        select(ProgramEnrolment.start_on, ProgramEnrolment.end_on).where(ProgramEnrolment.case_id == case_id)
+        select(col(ProgramEnrolment.start_on), col(ProgramEnrolment.end_on)).where(
+            ProgramEnrolment.case_id == case_id
+        )
     ).all()
     assert sorted(stays) == sorted(MONTHS)
 
@@ -97,12 +95,13 @@ def test_enrol_refused_for_end_before_start_or_unregistered_provider(
     case_id = open_case(session, world, machine).case_id
     provider = _provider(session, Program.SHORT_STAY)
     assert provider.id is not None
+    provider_id = provider.id
     error = assert_refused(
         session,
         InvalidInput,
         lambda: _enrol(
-            session, world, machine, case_id, provider.id, dt.date(2025, 5, 2), dt.date(2025, 5, 1)
-        ),  # type: ignore[arg-type]
+            session, world, machine, case_id, provider_id, dt.date(2025, 5, 2), dt.date(2025, 5, 1)
+        ),
     )
     assert "before the start" in error.en
     missing = assert_refused(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from sqlmodel import Session
@@ -144,7 +145,7 @@ def test_fire_stale_expected_version_is_version_conflict(
         **contact(world),
     )
 
-    def assess(expected_version: int) -> object:
+    def assess(expected_version: int) -> cases.Fired:
         return cases.fire(
             session=session,
             case_id=opened.case_id,
@@ -227,7 +228,7 @@ def test_fire_invalid_input_is_refused_and_writes_nothing(
         error = assert_refused(
             session,
             InvalidInput,
-            lambda t=trigger, d=data, c=case_id: fire(session, machine, c, t, world.coordinator, **d(world)),
+            partial(fire, session, machine, case_id, trigger, world.coordinator, **data(world)),
         )
         assert names in error.en, name
         assert error.as_dict()["code"] == "invalid_input"

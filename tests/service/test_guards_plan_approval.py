@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -95,7 +96,7 @@ def test_approve_plan_refused_for_coordinator(
     case_id, meeting_id = _planning(session, world, machine)
     for actor in (world.coordinator2, world.auditor):
         error = assert_refused(
-            session, PermissionDenied, lambda a=actor: _approve(session, machine, case_id, a, meeting_id)
+            session, PermissionDenied, partial(_approve, session, machine, case_id, actor, meeting_id)
         )
         assert "supervisor" in error.en and "権限がありません" in error.ja
 
@@ -241,7 +242,7 @@ def test_monitoring_only_after_plan_approved(
         error = assert_refused(
             session,
             TriggerNotAllowed,
-            lambda t=trigger, d=data: fire(session, machine, case_id, t, world.coordinator, **d),
+            partial(fire, session, machine, case_id, trigger, world.coordinator, **data),
         )
         assert trigger not in error.allowed and "approve_plan" in error.allowed
     assert [p.status for p in _plans(session, case_id)] == [PlanStatus.DRAFT]

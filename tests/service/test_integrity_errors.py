@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import Executable, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -15,9 +15,9 @@ from tests.factories import World, open_case
 from yorisoi.service.cases import _is_race
 
 
-def _integrity_error(session: Session, statement: object) -> IntegrityError:
+def _integrity_error(session: Session, statement: Executable) -> IntegrityError:
     with pytest.raises(IntegrityError) as caught:
-        session.execute(statement)  # type: ignore[call-overload]
+        session.execute(statement)
     session.rollback()
     return caught.value
 

@@ -593,9 +593,9 @@ def test_explain_leaves_input_guards_to_the_form_when_asked() -> None:
     explained = machine.explain(
         "assessment",
         "hold_support_meeting",
-        Facts(),
+        Facts(),  # type: ignore[arg-type]
         {"attendees": []},
-        skip_input_guards=True,  # type: ignore[arg-type]
+        skip_input_guards=True,
     )
     assert explained.accepted and explained.stage == "support_meeting"
     strict = machine.explain("assessment", "hold_support_meeting", Facts(), {"attendees": []})  # type: ignore[arg-type]

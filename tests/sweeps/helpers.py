@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import Engine, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models import Case, OutboxMessage
 from states import LifecycleMachine
@@ -53,11 +53,11 @@ def sweep(
 
 def reminders(session: Session, topic: str | None = None) -> list[OutboxMessage]:
     """Reminder rows (not case events), oldest first."""
-    query = select(OutboxMessage).where(OutboxMessage.recipient.startswith("staff:"))  # type: ignore[attr-defined]
+    query = select(OutboxMessage).where(col(OutboxMessage.recipient).startswith("staff:"))
     if topic is not None:
-        query = query.where(OutboxMessage.topic == topic)
+        query = query.where(col(OutboxMessage.topic) == topic)
     session.expire_all()
-    rows = list(session.execute(query.order_by(OutboxMessage.id)).scalars())
+    rows = list(session.execute(query.order_by(col(OutboxMessage.id))).scalars())
     release(session)
     return rows
 

@@ -4,19 +4,22 @@ side-effect-free preview they come from."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
-from sqlmodel import select
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
 
 from models import AuditEvent, Case, OutboxMessage
-from tests.factories import fire, open_case, plan_data, to_multilayer_meeting
+from states import LifecycleMachine
+from tests.factories import World, fire, open_case, plan_data, to_multilayer_meeting
 from tests.web.conftest import Web
 from tests.web.helpers import intake, ok, to_planning
 from yorisoi.errors import GuardFailed, PermissionDenied
 from yorisoi.service import preview
 
 
-def _actions(client, number: str) -> dict[str, dict]:  # type: ignore[no-untyped-def]
+def _actions(client: TestClient, number: str) -> dict[str, dict[str, Any]]:
     return {a["trigger"]: a for a in ok(client.get(f"/api/cases/{number}/actions"))}
 
 
@@ -79,15 +82,18 @@ def test_errors_have_their_status_and_shape(web: Web) -> None:
 
 
 @pytest.mark.parametrize("example", ["approve_plan", "approve_plan_without_meeting", "draft_plan"])
-def test_preview_answers_as_fire_and_writes_nothing(session, world, machine, example: str) -> None:  # type: ignore[no-untyped-def]
+def test_preview_answers_as_fire_and_writes_nothing(
+    session: Session, world: World, machine: LifecycleMachine, example: str
+) -> None:
     case_id = open_case(session, world, machine).case_id
     meeting_id = to_multilayer_meeting(session, world, machine, case_id)
     fire(session, machine, case_id, "draft_plan", world.coordinator, **plan_data(world))
-    trigger, data = {
+    examples: dict[str, tuple[str, dict[str, Any]]] = {
         "approve_plan": ("approve_plan", {"meeting_id": meeting_id, "approved_on": dt.date(2025, 6, 25)}),
         "approve_plan_without_meeting": ("approve_plan", {"approved_on": dt.date(2025, 6, 25)}),
         "draft_plan": ("draft_plan", plan_data(world)),
-    }[example]
+    }
+    trigger, data = examples[example]
     actor = world.supervisor if trigger == "approve_plan" else world.coordinator
 
     def counts() -> tuple[int, int, int]:
@@ -109,7 +115,7 @@ def test_preview_answers_as_fire_and_writes_nothing(session, world, machine, exa
     assert seen.accepted is (example != "approve_plan_without_meeting")
 
 
-def test_preview_refuses_like_fire(session, world, machine) -> None:  # type: ignore[no-untyped-def]
+def test_preview_refuses_like_fire(session: Session, world: World, machine: LifecycleMachine) -> None:
     case_id = open_case(session, world, machine).case_id
     with pytest.raises(PermissionDenied):
         preview.preview(

@@ -6,7 +6,7 @@ whatever the municipality called its triggers and stages.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -35,7 +35,7 @@ def web_with_fixture(
 
 
 def _post(
-    client: TestClient, number: str, path: str, body: dict[str, object], status: int = 201
+    client: TestClient, number: str, path: str, body: Mapping[str, object], status: int = 201
 ) -> dict[str, object]:
     return ok(client.post(f"/api/cases/{number}{path}", json=body), status)
 
@@ -72,7 +72,7 @@ def test_api_walks_intake_to_closure_on_each_lifecycle(web_with: Web) -> None:
     )
     assert returned["from_stage"] == returned["to_stage"]
     _post(coordinator, number, "/plans", plan)
-    meeting_id = ok(coordinator.get(f"/api/cases/{number}"))["case"]["meetings"][-1]["id"]  # type: ignore[index]
+    meeting_id = ok(coordinator.get(f"/api/cases/{number}"))["case"]["meetings"][-1]["id"]
     approved = _post(
         supervisor, number, "/plans/approve", {"meeting_id": meeting_id, "approved_on": "2025-06-25"}, 200
     )
@@ -88,12 +88,12 @@ def test_api_walks_intake_to_closure_on_each_lifecycle(web_with: Web) -> None:
     assert closed["to_stage"] in {s["name"] for s in lifecycle["stages"] if s["final"]}
 
     detail = ok(coordinator.get(f"/api/cases/{number}"))["case"]
-    returned_plan = detail["plans"][0]  # type: ignore[index]
+    returned_plan = detail["plans"][0]
     assert returned_plan["status"] == "returned" and returned_plan["return_reason"] == "目標を具体的に"
     timeline = ok(coordinator.get(f"/api/cases/{number}/timeline"))
     assert [e["note"] for e in timeline if e["action"] == _trigger(lifecycle, "return_plan")] == [
         "目標を具体的に"
-    ]  # type: ignore[index, union-attr]
+    ]
 
     # The pages speak the lifecycle's own words.
     page = web_with.page_as(world.coordinator).get(f"/cases/{number}").text
@@ -106,7 +106,7 @@ def test_generic_endpoint_takes_the_lifecycle_own_trigger_names(web_with: Web) -
     coordinator = web_with.api_as(world.coordinator)
     lifecycle = ok(coordinator.get("/api/lifecycle"))
     number = intake(coordinator, world)
-    actions = {a["trigger"] for a in ok(coordinator.get(f"/api/cases/{number}/actions"))}  # type: ignore[union-attr]
+    actions = {a["trigger"] for a in ok(coordinator.get(f"/api/cases/{number}/actions"))}
     start = _trigger(lifecycle, "start_assessment")
     assert start in actions
     fired = ok(coordinator.post(f"/api/cases/{number}/actions/{start}", json={"data": {"note": "面談"}}))

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import OutboxMessage
 from models.outbox import OutboxStatus
@@ -53,7 +53,7 @@ MONDAY_10 = tokyo(2025, 6, 2)  # a business day, in business hours
 
 def settings(**notifications: Any) -> Settings:
     values = {"max_attempts": 3, "backoff_seconds": 60, "lease_seconds": int(LEASE.total_seconds())}
-    return Settings(notifications={**values, **notifications})  # type: ignore[arg-type]
+    return Settings(notifications={**values, **notifications})
 
 
 def reminder(
@@ -81,7 +81,7 @@ def enqueue(engine: Engine, rows: list[Reminder]) -> int:
 
 def rows(engine: Engine) -> list[OutboxMessage]:
     with Session(engine) as session:
-        return list(session.exec(select(OutboxMessage).order_by(OutboxMessage.id)).all())
+        return list(session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id))).all())
 
 
 def dispatch(engine: Engine, notifier: Any, now: dt.datetime, **kwargs: Any) -> DispatchReport:
