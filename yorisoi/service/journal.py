@@ -32,21 +32,20 @@ EVENT_RELAY = "prefect-events"
 _case: Table = Case.__table__  # type: ignore[attr-defined]
 _CASE_MAPPER = inspect(Case)
 
-_LOAD_HEAD = Prepared(
-    select(
-        _case.c.id,
-        _case.c.number,
-        _case.c.stage,
-        _case.c.version,
-        _case.c.episode,
-        _case.c.audit_head,
-        _case.c.coordinator_id,
-    )
-    .where(_case.c.id == bindparam("case_id", type_=_case.c.id.type))
-    # PostgreSQL: lock the row, so concurrent actions on one case queue here and each sees
-    # the previous one's result (SQLite's BEGIN IMMEDIATE already serialises writers).
-    .with_for_update()
-)
+_HEAD = select(
+    _case.c.id,
+    _case.c.number,
+    _case.c.stage,
+    _case.c.version,
+    _case.c.episode,
+    _case.c.audit_head,
+    _case.c.coordinator_id,
+).where(_case.c.id == bindparam("case_id", type_=_case.c.id.type))
+# PostgreSQL: lock the row, so concurrent actions on one case queue here and each sees
+# the previous one's result (SQLite's BEGIN IMMEDIATE already serialises writers).
+_LOAD_HEAD = Prepared(_HEAD.with_for_update())
+# Reading only (what a page may offer): no lock, so a page view never waits for a save.
+_READ_HEAD = Prepared(_HEAD)
 _FIND_CASE_ID = Prepared(
     select(_case.c.id).where(_case.c.number == bindparam("number", type_=_case.c.number.type))
 )
@@ -92,8 +91,9 @@ class AppendedEvent:
     hash: str
 
 
-def load_head(session: Session, case_id: int) -> CaseHead:
-    row = _LOAD_HEAD.first(session, {"case_id": case_id})
+def load_head(session: Session, case_id: int, *, lock: bool = True) -> CaseHead:
+    """The case's head; locked for the transaction (PostgreSQL) unless `lock=False` (reading only)."""
+    row = (_LOAD_HEAD if lock else _READ_HEAD).first(session, {"case_id": case_id})
     if row is None:
         raise NotFound(f"ケース {case_id} は存在しません。", f"There is no case with id {case_id}.")
     return CaseHead(*row)

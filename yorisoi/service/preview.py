@@ -3,8 +3,8 @@
 `preview` runs the checks `cases.fire` runs — known trigger, allowed from the stage, the
 actor's roles, the input, the guards — and stops there; `available_actions` asks it for
 every trigger of the case's stage and says why each blocked one is blocked. Nothing is
-written, and the transaction is rolled back at the end (on PostgreSQL `load_head` locked
-the case row).
+written or locked (the case's head is read with `lock=False`, so a page view never waits
+for someone's save), and the transaction is rolled back at the end.
 
 Some guards judge only what the person is about to type (attendees' 守秘義務, the closure
 reason): `available_actions` leaves those to the form, so a button is offered when the case
@@ -73,7 +73,7 @@ def preview(
 ) -> Preview:
     """What `cases.fire` would answer for this action, without writing anything."""
     try:
-        head = load_head(session, case_id)
+        head = load_head(session, case_id, lock=False)
         refuse_unless_allowed(machine, head, trigger, actor)
         parsed = i.parse_input(i.TRIGGER_INPUTS.get(trigger, i.NoteInput), data, trigger)
         return _attempt(session, machine, head, trigger, actor, parsed)
@@ -87,7 +87,7 @@ def check_trigger(
     """Refuse, as `cases.fire` would and in its order, an action unknown, not allowed from the
     case's stage, or not the actor's to take, before its input is even read."""
     try:
-        refuse_unless_allowed(machine, load_head(session, case_id), trigger, actor)
+        refuse_unless_allowed(machine, load_head(session, case_id, lock=False), trigger, actor)
     finally:
         session.rollback()
 
@@ -133,7 +133,7 @@ def available_actions(
     lifecycle = machine.lifecycle
     options: list[ActionOption] = []
     try:
-        head = load_head(session, case_id)
+        head = load_head(session, case_id, lock=False)
         for trigger in machine.triggers_from(head.stage):
             definition = lifecycle.triggers[trigger]
             try:
