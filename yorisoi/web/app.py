@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from yorisoi import __version__, runtime
+from yorisoi.service.access_log import AccessLogWriter
 from yorisoi.settings import Settings
 from yorisoi.web import errors
 from yorisoi.web.api import actions, audit, auth, cases, inbox, lifecycle, records, reports
@@ -43,12 +44,17 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if engine is not None:
-            yield
+            try:
+                yield
+            finally:
+                app.state.access_log.close()
             return
         app.state.engine = runtime.engine(settings, create=True)
+        app.state.access_log = AccessLogWriter(app.state.engine)
         try:
             yield
         finally:
+            app.state.access_log.close()  # the views still queued, before the engine goes
             app.state.engine.dispose()
 
     app = FastAPI(
@@ -72,6 +78,7 @@ def create_app(
     )
     if engine is not None:
         app.state.engine = engine
+        app.state.access_log = AccessLogWriter(engine)
     errors.install(app)
 
     @app.middleware("http")
