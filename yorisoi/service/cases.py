@@ -179,7 +179,9 @@ def fire(
     """Apply lifecycle `trigger` to a case as `actor`, in one transaction."""
     with _transaction(session):
         head = load_head(session, case_id)
-        refuse_unless_allowed(machine, head, trigger, actor)
+        # A stale version first: whatever else the caller was told (the stage, what it allowed)
+        # is out of date too, and "reload it" is the one answer that helps (a second
+        # supervisor approving a plan the first just approved gets this, not "not allowed").
         if expected_version is not None and expected_version != head.version:
             raise VersionConflict(
                 f"ケース {head.number} は表示後に更新されています（版 {expected_version} → "
@@ -187,6 +189,7 @@ def fire(
                 f"Case {head.number} changed since version {expected_version} "
                 f"(now {head.version}); reload it.",
             )
+        refuse_unless_allowed(machine, head, trigger, actor)
         parsed = i.parse_input(i.TRIGGER_INPUTS.get(trigger, i.NoteInput), data, trigger)
         facts = case_facts(session, head, actor, parsed)
         outcome = machine.attempt(
