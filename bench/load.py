@@ -12,7 +12,7 @@ coordinators and 2 supervisors (one team per 10 users), each coordinator with 10
 whose monitoring is overdue, 2 in monitoring and not due, 4 with a plan awaiting approval, 2
 in assessment. Every user gets the same password (hashed once with the production argon2
 parameters). Then, as separate processes: `yorisoi web` (uvicorn on 127.0.0.1), a sweeper
-that replays one business day after another from 2025-07-09 (`run_day(now=…)`, every 3 s),
+that replays one business day after another from 2025-07-09 (`run_day(now=…)`, every 10 s),
 and two dispatchers delivering through real Apprise to an HTTP receiver (its own process,
 20 ms per message). Users sign in through the API and open their board and a case page
 before the clock starts (a warm server, not its first seconds).
@@ -93,7 +93,7 @@ OUT = _HERE / "out"
 PASSWORD = "bench-password-0123"
 TEAM_COORDINATORS, TEAM_SUPERVISORS = 8, 2
 FIRST_SWEEP_DAY = dt.date(2025, 7, 9)
-SWEEP_EVERY_SECONDS = 3.0
+SWEEP_EVERY_SECONDS = 10.0
 RECEIVER_DELAY_SECONDS = 0.02
 TOKYO_OFFSET = dt.timezone(dt.timedelta(hours=9))
 DISPATCH_AT = dt.datetime(2025, 9, 30, 10, 0, tzinfo=TOKYO_OFFSET)  # after every replayed day, in hours
