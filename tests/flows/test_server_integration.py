@@ -282,14 +282,18 @@ def test_worker_from_the_wheel_runs_scheduled_and_triggered_sweeps_delivering_ea
                 "day_or": True,
             }
             assert dispatch["schedules"][0]["schedule"]["cron"] == "*/5 * * * *"
-            for deployment in deployments.values():
-                for schedule in deployment["schedules"]:
-                    _api(
-                        api,
-                        "PATCH",
-                        f"/deployments/{deployment['id']}/schedules/{schedule['id']}",
-                        {"active": False},
-                    )
+            _prefect(
+                wheel_prefect,
+                "--no-prompt",
+                "deployment",
+                "schedule",
+                "pause",
+                "--all",
+                env=server_env,
+                cwd=home,
+            )
+            paused = _api(api, "POST", "/deployments/filter", {})
+            assert not [s for d in paused for s in d["schedules"] if s["active"]]
 
             # The replayed day, on schedules the server's scheduler turns into runs.
             start = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=10)
@@ -297,8 +301,10 @@ def test_worker_from_the_wheel_runs_scheduled_and_triggered_sweeps_delivering_ea
             _add_schedule(
                 api, dispatch["id"], every=15, start=start + dt.timedelta(seconds=10), now=DISPATCHED_AT
             )
-            # relay-events' next run (its own schedule is once a minute), as the API starts it.
-            relay = _api(api, "POST", f"/deployments/{deployments['relay-events']['id']}/create_flow_run", {})
+            # relay-events' next run, now (its own schedule would come within the minute).
+            _prefect(
+                wheel_prefect, "deployment", "run", "relay-events/relay-events", env=server_env, cwd=home
+            )
 
             expected = {
                 ("tanaka", "reminder.monitoring_overdue:{case}:2025-07-09:staff:tanaka"),
@@ -312,7 +318,13 @@ def test_worker_from_the_wheel_runs_scheduled_and_triggered_sweeps_delivering_ea
                 return {(r.path, _keyless(r.idempotency_key)) for r in receiver.received}
 
             runs = _wait_for(
-                lambda: _settled(api, sweep["id"], dispatch["id"], relay["id"], delivered() >= expected),
+                lambda: _settled(
+                    api,
+                    sweep["id"],
+                    dispatch["id"],
+                    deployments["relay-events"]["id"],
+                    delivered() >= expected,
+                ),
                 timeout=240,
                 what=lambda: (
                     f"all five reminders delivered and every run settled; delivered {sorted(delivered())}"
@@ -381,7 +393,7 @@ def _settled(
     sweeps = [r for r in runs if r["deployment_id"] == sweep_id]
     scheduled = [r for r in sweeps if r["auto_scheduled"]]
     triggered = [r for r in sweeps if not r["auto_scheduled"]]
-    relay = [r for r in runs if r["id"] == relay_id]
+    relay = [r for r in runs if r["deployment_id"] == relay_id][:1]
     done = [r for r in (*scheduled, *triggered, *relay) if r["state"]["type"] in TERMINAL]
     if len(triggered) < 2 or not scheduled or len(done) < len(scheduled) + len(triggered) + 1:
         return None
