@@ -319,6 +319,8 @@ def test_batch_outlasting_its_lease_is_never_sent_twice(
 
     thread = threading.Thread(target=first_dispatcher)
     thread.start()
+    while not receiver.received and thread.is_alive():  # the first one holds the batch now
+        time.sleep(0.005)
     second: list[DispatchReport] = []
     while thread.is_alive():  # the second one comes by every 6 s (simulated)
         second.append(dispatch_outbox(engine, notifier, clock=clock, settings=config))
