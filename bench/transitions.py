@@ -282,7 +282,11 @@ def _profile(run: Callable[[], object], top: int) -> None:
     profiler.enable()
     run()
     profiler.disable()
-    stats = pstats.Stats(profiler, stream=sys.stdout).strip_dirs().sort_stats("tottime")
+    stats = (
+        pstats.Stats(profiler, stream=sys.stdout)
+        .strip_dirs()
+        .sort_stats(os.environ.get("PROFILE_SORT", "tottime"))
+    )
     stats.print_stats(top)
 
 

@@ -19,9 +19,8 @@ from models.db import session_scope
 from models.due import Cursor
 from yorisoi import runtime
 from yorisoi.business_days import BusinessCalendar
-from yorisoi.jpdates import today_tokyo
 from yorisoi.settings import get_settings
-from yorisoi.sweeps import SWEEPS, run_batch
+from yorisoi.sweeps import SWEEPS, run_batch, sweep_day
 from yorisoi.sweeps.common import BatchResult
 
 _ENGINES: dict[str, Engine] = {}
@@ -50,7 +49,15 @@ class SweepParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    on: dt.date | None = Field(default=None, description="The day to sweep; empty means today (Asia/Tokyo).")
+    on: dt.date | None = Field(
+        default=None, description="The day to sweep; empty means the day of `now` (Asia/Tokyo)."
+    )
+    now: dt.datetime | None = Field(
+        default=None,
+        description="The clock for a replay (with its UTC offset): the day to sweep is its date and "
+        "the reminders are due from it, so dispatch-notifications with the same `now` sends them. "
+        "Empty means the real time.",
+    )
     dry_run: bool = Field(default=False, description="Report what would be queued; write nothing.")
     reason: str = Field(
         default="", max_length=200, description="Why this run started (a trigger fills in the event)."
@@ -83,7 +90,9 @@ class SweepOutcome(BaseModel):
     retry_delay_seconds=[5, 30],
     cache_policy=NO_CACHE,
 )
-def sweep_batch(name: str, on: dt.date, after: Cursor | None, dry_run: bool) -> BatchResult:
+def sweep_batch(
+    name: str, on: dt.date, after: Cursor | None, dry_run: bool, now: dt.datetime | None = None
+) -> BatchResult:
     """Run one batch of a sweep in its own transaction (database I/O, hence the retries)."""
     settings = get_settings()
     engine = task_engine()
@@ -97,6 +106,7 @@ def sweep_batch(name: str, on: dt.date, after: Cursor | None, dry_run: bool) -> 
         on=on,
         after=after,
         dry_run=dry_run,
+        now=now,
     )
 
 
@@ -104,7 +114,7 @@ def run_sweep_flow(name: str, params: SweepParams) -> SweepOutcome:
     """The body of every sweep flow: skip closed days, then batch after batch until done."""
     logger = get_run_logger()
     settings = get_settings()
-    on = params.on or today_tokyo()
+    on = sweep_day(params.on, params.now)
     outcome = SweepOutcome(sweep=name, on=on, dry_run=params.dry_run)
     if params.reason:
         logger.info("started by: %s", params.reason)
@@ -116,7 +126,7 @@ def run_sweep_flow(name: str, params: SweepParams) -> SweepOutcome:
         return outcome
     after: Cursor | None = None
     while True:
-        batch = sweep_batch(name, on, after, params.dry_run)
+        batch = sweep_batch(name, on, after, params.dry_run, params.now)
         outcome.add(batch)
         logger.info(
             "%s: batch %d, %d rows, queued %s, marked overdue %d",

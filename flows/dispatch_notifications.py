@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from flows.common import task_engine
 from models.db import session_scope
 from models.outbox_queries import count_by_status
-from yorisoi.dispatch import dispatch_outbox, notifier_for
+from yorisoi.dispatch import dispatch_outbox, notifier_for, stop_on_signals
 from yorisoi.settings import get_settings
 
 
@@ -31,7 +31,9 @@ class DispatchParams(BaseModel):
     )
     dry_run: bool = Field(default=False, description="Count the waiting messages; deliver nothing.")
     now: dt.datetime | None = Field(
-        default=None, description="Fix the clock (replays, tests); empty means the real time."
+        default=None,
+        description="The clock for a replay (with its UTC offset): business hours and what is due are "
+        "judged at this moment, as by the sweeps given the same `now`. Empty means the real time.",
     )
     reason: str = Field(
         default="", max_length=200, description="Why this run started (a trigger fills in the event)."
@@ -43,20 +45,33 @@ class DispatchOutcome(BaseModel):
     retried: int = 0
     failed: int = 0
     deferred: int = 0
+    taken_over: int = 0
+    released: int = 0
+    stopped: bool = False
     sent_ids: list[int] = Field(default_factory=list)
     waiting: dict[str, int] = Field(default_factory=dict)
 
 
 @task(retries=2, retry_delay_seconds=[10, 60], cache_policy=NO_CACHE)
 def deliver_due(limit: int | None, now: dt.datetime | None) -> DispatchOutcome:
-    """Deliver what is due now (Apprise and database I/O, hence the retries)."""
+    """Deliver what is due now (Apprise and database I/O, hence the retries).
+
+    A cancelled run (the worker's SIGTERM) finishes the message in flight and gives back the
+    rest of its claims before Prefect ends the run, instead of leaving them to their lease.
+    """
     settings = get_settings()
-    report = dispatch_outbox(task_engine(), notifier_for(settings), settings=settings, limit=limit, now=now)
+    with stop_on_signals() as stop:
+        report = dispatch_outbox(
+            task_engine(), notifier_for(settings), settings=settings, limit=limit, now=now, stop=stop
+        )
     return DispatchOutcome(
         sent=report.sent,
         retried=report.retried,
         failed=report.failed,
         deferred=report.deferred,
+        taken_over=report.taken_over,
+        released=report.released,
+        stopped=report.stopped,
         sent_ids=list(report.sent_ids),
     )
 

@@ -2,8 +2,12 @@
 
 On SQLite every transaction starts with BEGIN IMMEDIATE: a writer takes the write lock
 before it reads, so two writers never deadlock upgrading a read lock (they queue on
-busy_timeout instead). Reads that write nothing (reports, lists, verification) use
-`read_only(engine)`, whose transactions start with a plain BEGIN and never block writers.
+busy_timeout instead). Reads that write nothing (reports, lists, verification, every GET of
+the web app) use `read_only(engine)`, whose transactions start with a plain BEGIN: in WAL
+mode they read a snapshot, never wait for a writer and never make one wait. A small write
+that must not wait either (the web app's access log) uses `no_wait(engine)`: its BEGIN
+IMMEDIATE fails at once with "database is locked" instead of queueing, and the caller
+decides what to do (queue the rows for later).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import models  # noqa: F401 - registers every table on SQLModel.metadata
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READ_ONLY = "yorisoi_read_only"
+NO_WAIT = "yorisoi_no_wait"
 
 
 def sqlite_url(path: Path) -> str:
@@ -85,9 +90,19 @@ def _sqlite_begin_immediate(connection: Connection) -> None:
     # Straight to the driver: this runs once per transaction, and SQLAlchemy's statement
     # machinery around one fixed statement cost more than the statement. Errors (e.g. the
     # database stayed locked past busy_timeout) are raised as SQLAlchemy's, as before.
-    statement = "BEGIN" if connection.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE"
+    options = connection.get_execution_options()
+    statement = "BEGIN" if options.get(READ_ONLY) else "BEGIN IMMEDIATE"
+    driver = connection.connection.driver_connection
     try:
-        connection.connection.driver_connection.execute(statement)  # type: ignore[union-attr]
+        if options.get(NO_WAIT):
+            # Only the BEGIN must not wait: once it holds the write lock, nothing else does.
+            driver.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
+            try:
+                driver.execute(statement)  # type: ignore[union-attr]
+            finally:
+                driver.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")  # type: ignore[union-attr]
+        else:
+            driver.execute(statement)  # type: ignore[union-attr]
     except sqlite3.Error as exc:
         raise DBAPIError.instance(statement, (), exc, sqlite3.Error, dialect=connection.dialect) from exc
 
@@ -95,6 +110,12 @@ def _sqlite_begin_immediate(connection: Connection) -> None:
 def read_only(engine: Engine) -> Engine:
     """The same engine for reading only: on SQLite its transactions do not take the write lock."""
     return engine.execution_options(**{READ_ONLY: True})
+
+
+def no_wait(engine: Engine) -> Engine:
+    """The same engine for a write that must not queue: on SQLite, BEGIN fails at once when another
+    connection holds the write lock (OperationalError "database is locked"). Elsewhere a no-op."""
+    return engine.execution_options(**{NO_WAIT: True})
 
 
 @contextmanager

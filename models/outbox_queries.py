@@ -8,7 +8,9 @@ due rows into `sending` with a lease (`claimed_until`) and a token in one transa
 on PostgreSQL the rows are selected `FOR UPDATE SKIP LOCKED`, so a second worker skips them
 instead of waiting; on SQLite every transaction starts with BEGIN IMMEDIATE (see `models.db`),
 so claims simply queue on the write lock. Finishing a message checks the token, so a worker
-whose lease ran out cannot overwrite what the next owner did.
+whose lease ran out cannot overwrite what the next owner did; and the dispatcher renews its
+claim on each message (`renew_claim`, same check) right before handing it to Apprise, so a
+worker whose lease ran out never sends a message another worker has taken over.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import datetime as dt
 import re
 import secrets
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Select, and_, func, or_, select, update
@@ -246,6 +248,33 @@ def claim_due(
         )
         for row in rows
     ]
+
+
+def renew_claim(
+    session: Session, claimed: Claimed, *, now: dt.datetime, lease: dt.timedelta
+) -> Claimed | None:
+    """Extend this worker's claim on one message to `now + lease`, if it still holds it.
+
+    Called right before a delivery: a batch is claimed under one lease, and sending it may
+    take longer than that. None when the claim is gone — another worker re-claimed the message
+    after the lease ran out (the token changed), or it was marked failed — and then this worker
+    must not send it. A claim whose lease ran out but that nobody took over is still this
+    worker's (the token is the claim; a re-claim changes it), so it is renewed, not dropped.
+    """
+    until = now + lease
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.id) == claimed.id,
+            col(OutboxMessage.status) == OutboxStatus.SENDING,
+            col(OutboxMessage.claim_token) == claimed.claim_token,
+        )
+        .values(claimed_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return None
+    return replace(claimed, claimed_until=until)
 
 
 def fail_abandoned(session: Session, *, now: dt.datetime, max_attempts: int) -> int:

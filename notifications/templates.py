@@ -5,6 +5,11 @@ Rendering is separate from sending, and dates are written by the caller's `dates
 case number, what is due and when, how late, how many cases, a link — so a message cannot
 carry a person's name, story or address even if a payload did. A line whose optional fields
 are missing is left out rather than printed half-empty.
+
+How late a monitoring is (`days_overdue` of the monitoring topics and of the half-year list) is
+counted in business days — weekends, holidays, 年末年始 and 閉庁日 do not count — so those
+messages say 開庁日, never plain 日; a short stay's lateness is counted in calendar days (the
+stay itself runs over weekends) and says 日.
 """
 
 from __future__ import annotations
@@ -91,13 +96,13 @@ TEMPLATES: dict[str, Template] = {
     "reminder.monitoring_overdue": Template(
         what="モニタリング（期限超過）",
         titles=(
-            "【モニタリング期限超過】{case_number}（{days_overdue}日超過）",
+            "【モニタリング期限超過】{case_number}（{days_overdue}開庁日超過）",
             "【モニタリング期限超過】{case_number}",
         ),
         lines=(
             "ケース {case_number} のモニタリングが期日を過ぎています。実施したら記録してください。",
             "期日: {due_on}",
-            "超過: {days_overdue}日",
+            "超過: {days_overdue}開庁日",
             "段階: {stage_ja}",
             *_FOOTER,
         ),
@@ -106,13 +111,13 @@ TEMPLATES: dict[str, Template] = {
     "escalation.monitoring_overdue": Template(
         what="モニタリング（期限超過・スーパーバイザーへの報告）",
         titles=(
-            "【要確認】{case_number} のモニタリングが{days_overdue}日超過",
+            "【要確認】{case_number} のモニタリングが{days_overdue}開庁日超過",
             "【要確認】{case_number} のモニタリングが期限超過",
         ),
         lines=(
             "ケース {case_number} のモニタリングが期日を大きく過ぎています。担当者に状況を確認してください。",
             "期日: {due_on}",
-            "超過: {days_overdue}日",
+            "超過: {days_overdue}開庁日",
             "担当: {coordinator}",
             "段階: {stage_ja}",
             *_FOOTER,
@@ -225,7 +230,7 @@ def _case_list(entries: Any, dates: DateFormat) -> str:
             parts.append(f"次回期日 {dates(_date(due, 'cases.due_on'))}")
         overdue = entry.get("days_overdue")
         if overdue:
-            parts.append(f"{_count(overdue, 'cases.days_overdue')}日超過")
+            parts.append(f"{_count(overdue, 'cases.days_overdue')}開庁日超過")
         lines.append(" ".join(parts))
     return "\n".join(lines) if lines else "（ありません）"
 

@@ -131,6 +131,15 @@ def session_fixture(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+@pytest.fixture(scope="session", name="wheel_venv")
+def wheel_venv_fixture() -> Iterator[Path]:
+    """yorisoi's wheel in a venv of its own, built once per run (tests/wheel.py)."""
+    from tests.wheel import installed_wheel
+
+    with installed_wheel() as venv:
+        yield venv
+
+
 @pytest.fixture(name="machine")
 def machine_fixture() -> LifecycleMachine:
     return default_machine()

@@ -210,7 +210,8 @@ def plan_approved_trigger() -> Any:
     The example of a deployment trigger on yorisoi's events: a plan approved with a first
     monitoring date inside the notice window gets its reminder queued the same day. It matches
     the stage the case moved to (the `yorisoi.stage` resource label), so the many other
-    stage changes start nothing.
+    stage changes start nothing. The sweep runs as of the event's moment (`now`), so a relay
+    catching up, or a replay, sweeps the day the case changed. deploy/prefect.yaml has the same.
     """
     from prefect.events import DeploymentEventTrigger
 
@@ -218,7 +219,12 @@ def plan_approved_trigger() -> Any:
         name="monitoring sweep when a plan is approved",
         expect={STAGE_CHANGED},
         match={"prefect.resource.id": "yorisoi.case.*", "yorisoi.stage": "monitoring"},
-        parameters={"params": {"reason": "{{ event.event }} {{ event.resource.id }}"}},
+        parameters={
+            "params": {
+                "reason": "{{ event.event }} {{ event.resource.id }}",
+                "now": "{{ event.occurred.isoformat() }}",
+            }
+        },
     )
 
 

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -13,6 +19,7 @@ from notifications import read_sink
 from tests.cli.conftest import Cli
 from tests.notifications.receiver import Receiver, apprise_yaml, receiver_fixture  # noqa: F401
 from yorisoi import runtime
+from yorisoi.dispatch import dispatch_outbox, notifier_for
 from yorisoi.settings import get_settings
 
 MONDAY_10 = "2025-06-02T10:00:00+09:00"
@@ -31,7 +38,7 @@ def queue(*recipients: str) -> None:
                     topic="reminder.monitoring_due",
                     case_id=None,
                     recipient=recipient,
-                    due_on=dt.date(2025, 6, 5),
+                    due_on=dt.date(2025, 6, 5) + dt.timedelta(days=n),  # one key each
                     payload={"case_number": f"R7-000{n}", "due_on": "2025-06-05"},
                     available_at=due,
                 )
@@ -110,3 +117,53 @@ def test_dispatch_refuses_a_time_without_offset(cli: Cli) -> None:
     result = cli("outbox", "dispatch", "--now", "2025-06-02T10:00", ok=False)
 
     assert result.exit_code == 2 and "UTC offset" in result.stderr
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_stopped_dispatch_gives_its_claims_back(
+    cli: Cli, configured: Receiver, tmp_path: Path, stop: signal.Signals
+) -> None:
+    """A real `yorisoi outbox dispatch` process, stopped while a slow service holds a message:
+    that one is finished, the other claimed ones are pending again at once (not after the lease),
+    and the next run sends each of them once."""
+    cli("init")
+    queue(*["staff:tanaka"] * 6)
+    configured.delay_seconds = 0.5
+    env = {**os.environ, "COLUMNS": "200"}  # YORISOI_DATA_DIR and the Apprise file: set by the fixtures
+    with (tmp_path / "dispatch.log").open("w+") as log:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("yorisoi")), "outbox", "dispatch", "--now", MONDAY_10],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while not configured.received and process.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert configured.received, "the dispatcher never delivered anything"
+            process.send_signal(stop)
+            code = process.wait(30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+        log.seek(0)
+        output = log.read()
+
+    # The process ends as the signal would have ended it, only after giving the claims back.
+    assert code == (-signal.SIGTERM if stop == signal.SIGTERM else 130), output
+    assert "停止の指示を受けたため、未送信の" in output
+    listed = cli.json("outbox", "list")
+    statuses = Counter(m["status"] for m in listed)
+    assert statuses["sending"] == 0
+    assert statuses["sent"] == len(configured.received) < 6
+    assert {m["attempts"] for m in listed if m["status"] == "pending"} == {0}
+
+    configured.delay_seconds = 0
+    settings = get_settings()
+    engine = runtime.engine(settings)
+    moment = dt.datetime.fromisoformat(MONDAY_10)
+    rest = dispatch_outbox(engine, notifier_for(settings), now=moment, settings=settings)
+    engine.dispose()
+    assert rest.sent == statuses["pending"]
+    assert len(configured.received) == 6 and configured.duplicates() == {}

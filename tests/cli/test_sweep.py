@@ -106,3 +106,37 @@ def test_sweep_names_in_help_are_the_sweeps() -> None:
     from yorisoi.sweeps import SWEEPS
 
     assert SWEEP_NAMES == tuple(SWEEPS)
+
+
+def test_a_day_replayed_with_now_is_delivered_as_of_that_day(town: Cli) -> None:
+    """`sweep --now T` then `outbox dispatch --now T'`: the reminders are due from T, not from the
+    real clock, so a past morning is replayed end to end (issue 14)."""
+    from notifications import read_sink
+    from yorisoi.settings import get_settings
+
+    number = _case_due_friday(town)
+
+    swept = town.json("sweep", "--now", "2025-07-22T08:30:00+09:00")
+    sent = town.json("outbox", "dispatch", "--now", "2025-07-22T09:00:00+09:00")
+    again = town.json("outbox", "dispatch", "--now", "2025-07-22T09:05:00+09:00")
+
+    assert swept["on"] == "2025-07-22" and swept["queued"] == 1
+    [queued] = town.json("outbox", "list")
+    assert queued["available_at"].startswith("2025-07-21T23:30:00")  # 08:30 in Tokyo, that day
+    assert (sent["sent"], again["sent"]) == (1, 0)
+    [message] = read_sink(get_settings().data_dir / "notifications.jsonl")
+    assert number in message["title"] and message["recipient"] == "staff:tanaka"
+
+
+def test_sweep_refuses_a_day_that_is_not_the_day_of_now(town: Cli) -> None:
+    result = town("sweep", "--on", "2025-07-23", "--now", "2025-07-22T08:30:00+09:00", ok=False)
+
+    assert "--on 2025-07-23 と --now の日付（2025-07-22、Asia/Tokyo）が違います" in result.stderr
+    assert town.json("outbox", "list") == []
+
+
+@pytest.mark.parametrize("command", [("sweep",), ("outbox", "dispatch")])
+def test_now_is_documented_in_help(cli: Cli, command: tuple[str, ...]) -> None:
+    shown = cli(*command, "--help").stdout
+
+    assert "--now" in shown and "DATETIME" in shown

@@ -10,11 +10,10 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
 from models import Case, OutboxMessage
-from models.timestamps import utcnow
 from states import default_machine
 from tests.factories import build_world
 from tests.sweeps.helpers import monitoring_case, reminders
-from yorisoi.business_days import BusinessCalendar
+from yorisoi.jpdates import TOKYO
 from yorisoi.settings import get_settings
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -65,29 +64,31 @@ def test_sweep_flow_skips_closed_days_and_dry_run_writes_nothing(flow_db: Engine
         assert reminders(session) == []
 
 
-def test_dispatch_flow_delivers_swept_reminders_to_local_sink(flow_db: Engine) -> None:
+def test_replayed_morning_sweeps_and_dispatches_on_one_clock(flow_db: Engine) -> None:
+    """Both flows take `now`: the sweep runs for its day and its reminders are due from it, so the
+    dispatch flow with a moment of that same morning sends them (the real clock plays no part)."""
     from flows.common import SweepParams
     from flows.dispatch_notifications import DispatchParams, dispatch_notifications
     from flows.monitoring_due import monitoring_due
 
     _overdue_case(flow_db)
-    monitoring_due(SweepParams(on=OVERDUE_DAY))
-    settings = get_settings()
-    # Deliver at the next moment inside business hours (reminders never go out at night).
-    now = BusinessCalendar(settings.calendar.closed_days).next_delivery_time(utcnow())
+    morning = dt.datetime(2025, 7, 9, 8, 30, tzinfo=TOKYO)
 
-    outcome = dispatch_notifications(DispatchParams(now=now))
+    swept = monitoring_due(SweepParams(now=morning))
+    outcome = dispatch_notifications(DispatchParams(now=morning + dt.timedelta(minutes=5)))
 
+    assert swept.on == OVERDUE_DAY and sum(swept.queued.values()) == 3
     assert outcome.sent == 3
-    sink = settings.data_dir / "notifications.jsonl"
+    sink = get_settings().data_dir / "notifications.jsonl"
     delivered = [json.loads(line) for line in sink.read_text("utf-8").splitlines()]
     assert len(delivered) == 3
     assert all("山田" not in json.dumps(d, ensure_ascii=False) for d in delivered)  # no names
+    assert any("開庁日超過" in d["title"] for d in delivered)
     with Session(flow_db) as session:
         statuses = {r.status for r in reminders(session)}
     assert statuses == {"sent"}
     # Nothing left: a second run sends nothing.
-    assert dispatch_notifications(DispatchParams(now=now)).sent == 0
+    assert dispatch_notifications(DispatchParams(now=morning + dt.timedelta(minutes=10))).sent == 0
 
 
 def test_relay_flow_emits_case_events_and_marks_them_sent(flow_db: Engine) -> None:

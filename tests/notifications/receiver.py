@@ -1,13 +1,15 @@
 """An HTTP receiver on 127.0.0.1 for Apprise's json:// to deliver to, started by the test.
 
 It records every accepted POST (path, idempotency key, JSON payload) and can be told to answer
-500 to the next N requests on a path, like a service that is briefly down.
+500 to the next N requests on a path, like a service that is briefly down, or to take
+`delay_seconds` before answering, like a slow one (the request is recorded when it arrives).
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,6 +42,7 @@ class Receiver:
         self.received: list[Received] = []
         self.refused: Counter[str] = Counter()
         self.port = 0
+        self.delay_seconds = 0.0
 
     def url(self, path: str) -> str:
         return f"json://127.0.0.1:{self.port}/{path}"
@@ -63,7 +66,16 @@ class Receiver:
                 self.refused[path] += 1
                 return 500
             self.received.append(Received(path, key, json.loads(body)))
-            return 200
+            delay = self.delay_seconds
+        if delay:
+            time.sleep(delay)
+        return 200
+
+    def duplicates(self) -> dict[tuple[str, str | None], int]:
+        """(path, idempotency key) received more than once, with how often."""
+        with self._lock:
+            counts = Counter((r.path, r.idempotency_key) for r in self.received)
+        return {key: n for key, n in counts.items() if n > 1}
 
 
 def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:

@@ -111,8 +111,28 @@ def test_overdue_reminder_shows_days_overdue() -> None:
         dates=DATES,
     )
 
-    assert message.title == "【モニタリング期限超過】R7-0012（6日超過）"
-    assert "超過: 6日" in message.body
+    assert message.title == "【モニタリング期限超過】R7-0012（6開庁日超過）"
+    assert "超過: 6開庁日" in message.body
+
+
+@pytest.mark.parametrize(
+    ("topic", "unit"),
+    [
+        ("reminder.monitoring_overdue", "開庁日"),  # the sweep counts business days
+        ("escalation.monitoring_overdue", "開庁日"),
+        ("reminder.short_stay_overdue", "日"),  # calendar days: a stay runs over weekends
+    ],
+)
+def test_lateness_is_told_in_the_unit_it_is_counted_in(topic: str, unit: str) -> None:
+    message = render(
+        topic,
+        {"case_number": "R7-0012", "due_on": "2025-06-02", "days_overdue": 6},
+        base_url=BASE_URL,
+        dates=DATES,
+    )
+
+    assert f"超過: 6{unit}" in message.body.splitlines()
+    assert f"6{unit}超過" in message.title
 
 
 def test_half_year_progress_lists_cases() -> None:
@@ -133,7 +153,7 @@ def test_half_year_progress_lists_cases() -> None:
 
     assert message.title == "【半期進捗報告】令和7年度上期 全体会議 令和7年9月19日（金）"
     assert "・R7-0001 支援・モニタリング 次回期日 令和7年10月1日（水）" in message.body
-    assert "・R7-0002 支援プラン 3日超過" in message.body
+    assert "・R7-0002 支援プラン 3開庁日超過" in message.body
     assert f"{BASE_URL}/cases" in message.body
 
 
@@ -160,7 +180,7 @@ def test_half_year_progress_counts_cases_per_stage_in_the_given_order() -> None:
         "・アセスメント 3件",
         "・支援・モニタリング 12件",
         "モニタリング期限を過ぎたケース:",
-        "・R7-0001 支援・モニタリング 3日超過",
+        "・R7-0001 支援・モニタリング 3開庁日超過",
     ]
 
 

@@ -13,9 +13,19 @@ from typing import Any
 
 from sqlmodel import Session
 
+from models import Staff
 from models.outreach import Program
 from states import LifecycleMachine
-from tests.factories import World, attendees, contact, fire, give_consent, open_case, plan_data
+from tests.factories import (
+    World,
+    attendees,
+    contact,
+    fire,
+    give_consent,
+    open_case,
+    plan_data,
+    to_multilayer_meeting,
+)
 from tests.lifecycle_names import Stage
 from tests.service.refusals import assert_refused
 from tests.service.walks import case_at
@@ -158,6 +168,31 @@ def test_fire_stale_expected_version_is_version_conflict(
     error = assert_refused(session, VersionConflict, lambda: assess(seen))
     assert f"version {seen}" in error.en and f"now {seen + 1}" in error.en and opened.number in error.ja
     assert assess(seen + 1).version == seen + 2  # not a permanent block: the current version works
+
+
+def test_second_approval_of_a_plan_on_a_stale_version_is_a_version_conflict(
+    session: Session, world: World, machine: LifecycleMachine
+) -> None:
+    """Two supervisors open the same plan; the second to press 承認 is told the case changed
+    (409, reload), not that approving is not allowed in a stage they never saw."""
+    case_id = open_case(session, world, machine).case_id
+    meeting_id = to_multilayer_meeting(session, world, machine, case_id)
+    seen = fire(session, machine, case_id, "draft_plan", world.coordinator, **plan_data(world)).version
+
+    def approve(supervisor: Staff) -> cases.Fired:
+        return cases.fire(
+            session=session,
+            case_id=case_id,
+            action="approve_plan",
+            actor=supervisor,
+            machine=machine,
+            expected_version=seen,
+            meeting_id=meeting_id,
+        )
+
+    assert approve(world.supervisor).version == seen + 1
+    error = assert_refused(session, VersionConflict, lambda: approve(world.supervisor2))
+    assert f"version {seen}" in error.en
 
 
 INVALID_TRIGGER_DATA: dict[str, tuple[str, Callable[[World], dict[str, Any]], str]] = {

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
 
 from sqlmodel import Session
 from typer.testing import CliRunner
 
 from models import Staff
+from models.db import current_revision
 from yorisoi import runtime
 from yorisoi.cli.app import app
+from yorisoi.serve import free_port
 from yorisoi.service import accounts
 from yorisoi.settings import get_settings
 
@@ -54,3 +63,44 @@ def test_web_command_is_offered() -> None:
     shown = CliRunner().invoke(app, ["web", "--help"])
     assert shown.exit_code == 0
     assert "--host" in shown.output and "--port" in shown.output
+
+
+def test_web_with_two_worker_processes_migrates_once_and_serves(tmp_path: Path) -> None:
+    """`yorisoi web --workers 2`: the schema is migrated before the workers start, both serve."""
+    port = free_port()
+    env = {**os.environ, "YORISOI_WEB__SECRET_KEY": "test-secret"}  # the data dir: the autouse fixture
+    with (tmp_path / "web.log").open("wb") as log:
+        web = subprocess.Popen(
+            [str(Path(sys.executable).with_name("yorisoi")), "web", "--port", str(port), "--workers", "2"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        answers = [_get(f"http://127.0.0.1:{port}/login", web) for _ in range(6)]
+        workers = [
+            line
+            for line in (tmp_path / "web.log").read_text("utf-8").splitlines()
+            if "Started server process" in line
+        ]
+    finally:
+        web.send_signal(signal.SIGTERM)
+        web.wait(30)
+    assert answers == [200] * 6
+    assert len(workers) == 2, (tmp_path / "web.log").read_text("utf-8")
+    engine = runtime.engine(get_settings())
+    try:
+        assert current_revision(engine) is not None
+    finally:
+        engine.dispose()
+
+
+def _get(url: str, process: subprocess.Popen[bytes]) -> int:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as answer:
+                return int(answer.status)
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} never answered (exit code {process.poll()})")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections import Counter
 from collections.abc import Collection, Iterator
 from pathlib import Path
@@ -286,6 +287,53 @@ def test_two_dispatchers_deliver_every_message_once(
     counts = Counter((r.path, r.idempotency_key) for r in receiver.received)
     assert len(counts) == 75  # 45 to one person, 15 to the two supervisors
     assert set(counts.values()) == {1}
+    assert {r.status for r in rows(engine)} == {OutboxStatus.SENT}
+
+
+def test_batch_outlasting_its_lease_is_never_sent_twice(
+    engine: Engine, notifier: Notifier, receiver: Receiver
+) -> None:
+    """The double delivery of issue 14, replayed: one batch of 20 under a 30 s lease, a receiver
+    taking 3 s per message, and a second dispatcher (the next scheduled run, another worker)
+    re-claiming what the first has not reached when the lease runs out.
+
+    Deliveries are real HTTP; only the clock is sped up (30x: the receiver's 0.1 s are 3 s,
+    the lease runs out after 1 s), so the scenario takes seconds instead of a minute.
+    """
+    enqueue(engine, [reminder(n) for n in range(20)])
+    receiver.delay_seconds = 0.1
+    started = time.monotonic()
+
+    def clock() -> dt.datetime:
+        return MONDAY_10 + dt.timedelta(seconds=(time.monotonic() - started) * 30)
+
+    config = settings(lease_seconds=30)
+    first: list[DispatchReport] = []
+    errors: list[BaseException] = []
+
+    def first_dispatcher() -> None:
+        try:
+            first.append(dispatch_outbox(engine, notifier, clock=clock, settings=config))
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    thread = threading.Thread(target=first_dispatcher)
+    thread.start()
+    while not receiver.received and thread.is_alive():  # the first one holds the batch now
+        time.sleep(0.005)
+    second: list[DispatchReport] = []
+    while thread.is_alive():  # the second one comes by every 6 s (simulated)
+        second.append(dispatch_outbox(engine, notifier, clock=clock, settings=config))
+        time.sleep(0.2)
+    thread.join()
+    second.append(dispatch_outbox(engine, notifier, clock=clock, settings=config))
+
+    assert errors == []
+    assert receiver.duplicates() == {}
+    assert len(receiver.received) == 20
+    [report] = first
+    assert report.taken_over > 0 and sum(r.sent for r in second) > 0  # the scenario did happen
+    assert report.sent + sum(r.sent for r in second) == 20
     assert {r.status for r in rows(engine)} == {OutboxStatus.SENT}
 
 

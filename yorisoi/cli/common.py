@@ -51,6 +51,23 @@ def parse_date(text: str) -> dt.date:
         ) from None
 
 
+def parse_moment(text: str | None, *, option: str = "--now") -> dt.datetime | None:
+    """A moment as ISO 8601 with its UTC offset (2025-07-09T09:00+09:00): never a guessed zone."""
+    if text is None:
+        return None
+    try:
+        moment: dt.datetime | None = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise typer.BadParameter(
+            f"日時は 2025-06-02T10:00+09:00 の形で指定してください: {text!r} / "
+            f"give an ISO 8601 date-time with a UTC offset: {text!r}",
+            param_hint=option,
+        )
+    return moment
+
+
 def _date_option(*names: str, help: str) -> Any:
     return typer.Option(*names, parser=parse_date, metavar="YYYY-MM-DD", help=help)
 

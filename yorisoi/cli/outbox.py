@@ -141,46 +141,52 @@ def dispatch(
     ] = None,
     now: Annotated[
         str | None,
-        typer.Option(hidden=True, help="この日時（ISO 8601、タイムゾーン付き）として送る / act as if at"),
+        typer.Option(
+            "--now",
+            metavar="DATETIME",
+            help="この日時として送る（再現・やり直し用。例 2025-07-09T09:00+09:00。"
+            "`yorisoi sweep --now` と同じ時刻を使う） / act as if it were this moment (replays)",
+            show_default=False,
+        ),
     ] = None,
 ) -> None:
-    """送信時刻を迎えたリマインダーを今すぐ送る / deliver due reminders now."""
+    """送信時刻を迎えたリマインダーを今すぐ送る / deliver due reminders now.
+
+    Business hours and closed days apply to the moment given by --now
+    (default: the real time). A day can be replayed end to end:
+    `yorisoi sweep --now T` queues what was due at T, and
+    `yorisoi outbox dispatch --now T` delivers it. SIGTERM or Ctrl-C
+    lets the message in flight finish and hands every other claimed
+    reminder back at once.
+    """
     from models.db import engine_of
     from yorisoi.cli import output
     from yorisoi.cli.session import database
-    from yorisoi.dispatch import dispatch_outbox, notifier_for
+    from yorisoi.dispatch import dispatch_outbox, notifier_for, stop_on_signals
     from yorisoi.settings import get_settings
 
     settings = get_settings()
+    moment = _moment(now)
     notifier = notifier_for(settings)
     for warning in notifier.warnings:
         output.console(stderr=True).print(f"注意 / warning: {warning}", markup=False, highlight=False)
-    with database() as session:
+    # A stop signal ends the command after the claims are given back and the report is shown.
+    with stop_on_signals() as stop, database() as session:
         report = dispatch_outbox(
-            engine_of(session), notifier, now=_moment(now), settings=settings, limit=limit
+            engine_of(session), notifier, now=moment, settings=settings, limit=limit, stop=stop
         )
-    cli = state(ctx)
-    if cli.json:
-        output.emit_json({**_report_dict(report), "delivered_via": notifier.source})
-        return
-    output.plain(_report_line(report))
-    output.plain(f"送信先: {notifier.source}")
+        cli = state(ctx)
+        if cli.json:
+            output.emit_json({**_report_dict(report), "delivered_via": notifier.source})
+        else:
+            output.plain(_report_line(report))
+            output.plain(f"送信先: {notifier.source}")
 
 
 def _moment(text: str | None) -> dt.datetime | None:
-    if text is None:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise typer.BadParameter(
-            f"日時は 2025-06-02T10:00+09:00 の形で指定してください: {text!r} / "
-            f"give an ISO 8601 date-time with a UTC offset: {text!r}",
-            param_hint="--now",
-        )
-    return moment
+    from yorisoi.cli.common import parse_moment
+
+    return parse_moment(text)
 
 
 def _report_dict(report: DispatchReport) -> dict[str, Any]:
@@ -190,6 +196,9 @@ def _report_dict(report: DispatchReport) -> dict[str, Any]:
         "failed": report.failed,
         "deferred": report.deferred,
         "lost_claims": report.lost_claims,
+        "taken_over": report.taken_over,
+        "released": report.released,
+        "stopped": report.stopped,
         "sent_ids": list(report.sent_ids),
         "resumes_at": report.resumes_at,
     }
@@ -201,4 +210,8 @@ def _report_line(report: DispatchReport) -> str:
         line += f"。業務時間外のため送りません（{_tokyo(report.resumes_at)} から送信）"
         if report.deferred:
             line += f"。{report.deferred} 件を保留しました"
+    if report.taken_over:
+        line += f"。{report.taken_over} 件は別の送信処理が引き継いだため送っていません"
+    if report.stopped:
+        line += f"。停止の指示を受けたため、未送信の {report.released} 件を送信待ちに戻しました"
     return line

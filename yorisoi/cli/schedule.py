@@ -41,6 +41,18 @@ def sweep(
             show_default=False,
         ),
     ] = None,
+    now: Annotated[
+        str | None,
+        typer.Option(
+            "--now",
+            metavar="DATETIME",
+            help="この日時として実行（再現・やり直し用。例 2025-07-09T08:30+09:00）。"
+            "日付はこの日時の日付、リマインダーはこの時刻から送信可能。"
+            "続けて `yorisoi outbox dispatch --now` に同じ時刻を渡すと、その日の送信まで再現できる"
+            " / sweep as of this moment (replays)",
+            show_default=False,
+        ),
+    ] = None,
     only: Annotated[
         list[str] | None,
         typer.Option(
@@ -59,15 +71,19 @@ def sweep(
     nothing twice. Closed days (weekends, holidays, 年末年始, 閉庁日)
     are skipped, as the flows skip them. `yorisoi outbox dispatch`
     (or `yorisoi serve`) then sends the reminders.
+
+    --now replays a moment: `yorisoi sweep --now T` then
+    `yorisoi outbox dispatch --now T` delivers what was due at T.
+    With --on alone the reminders are due from the real time.
     """
     from models.db import engine_of
     from yorisoi import runtime
     from yorisoi.cli import output
+    from yorisoi.cli.common import parse_moment
     from yorisoi.cli.session import database
     from yorisoi.errors import InvalidInput
-    from yorisoi.jpdates import today_tokyo
     from yorisoi.settings import get_settings
-    from yorisoi.sweeps import run_day
+    from yorisoi.sweeps import run_day, sweep_day
 
     unknown = sorted(set(only or ()) - set(SWEEP_NAMES))
     if unknown:
@@ -77,7 +93,8 @@ def sweep(
         )
     cli = state(ctx)
     settings = get_settings()
-    day = on or today_tokyo()
+    moment = parse_moment(now)
+    day = sweep_day(on, moment)
     with database() as session:  # checks the database exists; the sweep opens its own sessions
         lifecycle = runtime.machine(settings, session).lifecycle
         session.commit()  # end this session's transaction: the sweep writes from its own
@@ -89,6 +106,7 @@ def sweep(
             dry_run=dry_run,
             names=only or None,
             progress=None if cli.json else _progress,
+            now=moment,
         )
     if cli.json:
         output.emit_json(_as_json(result))

@@ -11,6 +11,14 @@ from yorisoi.cli.common import state
 def web(
     host: Annotated[str, typer.Option(help="待ち受けるアドレス / address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="ポート / port")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="プロセス数（同時に使う CPU コア数の目安） / worker processes (about one per core)",
+        ),
+    ] = 1,
 ) -> None:
     """Web画面と API を起動する（Ctrl+C で停止） / serve the web app and the API."""
     from yorisoi.cli import output
@@ -22,7 +30,7 @@ def web(
     where = shown_url(settings.database_url())
     base = f"http://{host}:{port}"
     output.plain(f"寄り添い: {base}/ （API: {base}/openapi.json ・ データ: {where}）")
-    serve(settings, host=host, port=port)
+    serve(settings, host=host, port=port, workers=workers)
 
 
 def set_password(

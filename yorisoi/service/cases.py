@@ -214,8 +214,11 @@ def fire(
     spec = step.spec
     with _transaction(session):
         head = load_head(session, case_id)
-        refuse_unless_allowed(machine, head, step, actor)
+        # A stale version first: whatever else the caller was told (the stage, what it allowed)
+        # is out of date too, and "reload it" is the one answer that helps (a second
+        # supervisor approving a plan the first just approved gets this, not "not allowed").
         _check_version(head, expected_version)
+        refuse_unless_allowed(machine, head, step, actor)
         parsed = i.parse_input(
             spec.input, input if input is not None else data, action, label(machine.lifecycle, action)
         )

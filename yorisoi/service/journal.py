@@ -36,19 +36,22 @@ _case: Table = Case.__table__  # type: ignore[attr-defined]
 _CASE_MAPPER = inspect(Case)
 
 
-def head_query(*extra: Any) -> Select[Any]:
+def head_query(*extra: Any, lock: bool = True) -> Select[Any]:
     """SELECT a case's head (the `CaseHead` columns, then `extra`) … FOR UPDATE.
 
     On PostgreSQL the row is locked, so concurrent actions on one case queue here and each sees
-    the previous one's result (SQLite's BEGIN IMMEDIATE already serialises writers).
+    the previous one's result (SQLite's BEGIN IMMEDIATE already serialises writers). Reading only
+    (what a page may offer), `lock=False`: a page view never waits for someone's save.
     """
     c = _case.c
-    return select(
+    query = select(
         c.id, c.number, c.stage, c.version, c.episode, c.audit_head, c.coordinator_id, c.desk_id, *extra
-    ).with_for_update()
+    )
+    return query.with_for_update() if lock else query
 
 
 _LOAD_HEAD = head_query().where(_case.c.id == bindparam("case_id"))
+_READ_HEAD = head_query(lock=False).where(_case.c.id == bindparam("case_id"))
 _FIND_CASE_ID = select(_case.c.id).where(_case.c.number == bindparam("number"))
 _INSERT_EVENT = insert(AuditEvent.__table__)  # type: ignore[attr-defined]
 _INSERT_OUTBOX = insert(OutboxMessage.__table__)  # type: ignore[attr-defined]
@@ -89,8 +92,9 @@ class AppendedEvent:
     hash: str
 
 
-def load_head(session: Session, case_id: int) -> CaseHead:
-    row = connection(session).execute(_LOAD_HEAD, {"case_id": case_id}).first()
+def load_head(session: Session, case_id: int, *, lock: bool = True) -> CaseHead:
+    """The case's head; locked for the transaction (PostgreSQL) unless `lock=False` (reading only)."""
+    row = connection(session).execute(_LOAD_HEAD if lock else _READ_HEAD, {"case_id": case_id}).first()
     if row is None:
         raise NotFound(f"ケース {case_id} は存在しません。", f"There is no case with id {case_id}.")
     return CaseHead(*row)

@@ -7,7 +7,8 @@ every guard, not only the first that fails), assuming what the action's registry
 a form would start from, and leaves the guards that judge only typed input to the form: a
 button is offered when the case itself allows the action. `record_actions` lists the record
 actions (contact, consent …) the actor may take on the case. Nothing is written, and the
-transaction is rolled back at the end (on PostgreSQL `load_head` locked the case row).
+transaction is rolled back at the end; the case's head is read without a lock, so a page
+view never waits for someone's save.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def preview(
     """What `cases.fire` would answer for this action, without writing anything."""
     step = resolve(machine.lifecycle, action)
     try:
-        head = load_head(session, case_id)
+        head = load_head(session, case_id, lock=False)
         refuse_unless_allowed(machine, head, step, actor)
         parsed = i.parse_input(step.spec.input, data, action)
         if step.trigger is None:
@@ -77,7 +78,7 @@ def check_action(
     case's stage, or not the actor's to take, before its input is even read; its spec if not."""
     step = resolve(machine.lifecycle, action)
     try:
-        refuse_unless_allowed(machine, load_head(session, case_id), step, actor)
+        refuse_unless_allowed(machine, load_head(session, case_id, lock=False), step, actor)
     finally:
         session.rollback()
     return step.spec
@@ -90,7 +91,7 @@ def available_actions(
     lifecycle = machine.lifecycle
     options: list[ActionOption] = []
     try:
-        head = load_head(session, case_id)
+        head = load_head(session, case_id, lock=False)
         for trigger in machine.triggers_from(head.stage):
             definition = lifecycle.triggers[trigger]
             step = Step(ACTIONS[definition.action], trigger)
@@ -120,7 +121,7 @@ def record_actions(
     """The record actions (contact, consent, outreach …) `actor` may take on the case now."""
     allowed: list[ActionSpec] = []
     try:
-        head = load_head(session, case_id)
+        head = load_head(session, case_id, lock=False)
         for name in sorted(RECORD_ACTIONS):
             step = Step(ACTIONS[name], None)
             try:

@@ -6,6 +6,14 @@ per batch as task runs. Both are safe to re-run: reminders are keyed, marks are 
 
 from __future__ import annotations
 
-from yorisoi.sweeps.runner import SWEEPS, DayResult, SweepResult, run_batch, run_day, run_sweep
+from yorisoi.sweeps.runner import (
+    SWEEPS,
+    DayResult,
+    SweepResult,
+    run_batch,
+    run_day,
+    run_sweep,
+    sweep_day,
+)
 
-__all__ = ["SWEEPS", "DayResult", "SweepResult", "run_batch", "run_day", "run_sweep"]
+__all__ = ["SWEEPS", "DayResult", "SweepResult", "run_batch", "run_day", "run_sweep", "sweep_day"]

@@ -14,6 +14,8 @@ from models.db import session_scope
 from models.due import Cursor
 from states import Lifecycle
 from yorisoi.business_days import BusinessCalendar
+from yorisoi.errors import InvalidInput
+from yorisoi.jpdates import today_tokyo, tokyo_datetime
 from yorisoi.settings import Settings
 from yorisoi.sweeps import (
     consent_review,
@@ -74,6 +76,29 @@ class DayResult:
         return sum(s.total_queued for s in self.sweeps)
 
 
+def sweep_day(on: dt.date | None, now: dt.datetime | None) -> dt.date:
+    """The day a sweep runs for: `on`, else the date of `now` in Asia/Tokyo, else today.
+
+    `now` is the one clock of a replay (`yorisoi sweep --now`, the flows' `now`): the day is
+    its date, and the reminders become due from that moment, so `outbox dispatch --now` with
+    the same moment delivers them. A day that disagrees with `now` is refused, not guessed.
+    """
+    if now is None:
+        return on or today_tokyo()
+    if now.tzinfo is None:
+        raise InvalidInput(
+            "--now にはタイムゾーン（+09:00 など）が必要です。",
+            "now must carry its UTC offset (e.g. +09:00).",
+        )
+    day = tokyo_datetime(now).date()
+    if on is not None and on != day:
+        raise InvalidInput(
+            f"--on {on} と --now の日付（{day}、Asia/Tokyo）が違います。どちらか一方にしてください。",
+            f"--on {on} is not the day of now ({day} in Asia/Tokyo); give one of them.",
+        )
+    return day
+
+
 def context(
     engine: Engine,
     settings: Settings,
@@ -96,10 +121,14 @@ def run_batch(
     on: dt.date,
     after: Cursor | None,
     dry_run: bool,
+    now: dt.datetime | None = None,
 ) -> BatchResult:
-    """One batch of sweep `name` in a fresh session: what a flow's task run does."""
+    """One batch of sweep `name` in a fresh session: what a flow's task run does.
+
+    `now`: the replay clock (reminders become due from it); empty means the real time.
+    """
     with session_scope(engine) as session:
-        ctx = SweepContext.build(session, settings, lifecycle, on=on, dry_run=dry_run)
+        ctx = SweepContext.build(session, settings, lifecycle, on=on, dry_run=dry_run, now=now)
         return step(SWEEPS[name], session, ctx, after)
 
 

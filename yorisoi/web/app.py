@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from models.db import session_scope
 from yorisoi import __version__, runtime
+from yorisoi.service.access_log import AccessLogWriter
 from yorisoi.settings import Settings
 from yorisoi.web import errors
 from yorisoi.web.api import actions, audit, auth, cases, inbox, lifecycle, records, reports
@@ -45,13 +46,18 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if engine is not None:
             _record_lifecycle(app.state.engine)
-            yield
+            try:
+                yield
+            finally:
+                app.state.access_log.close()
             return
         app.state.engine = runtime.engine(settings, create=True)
+        app.state.access_log = AccessLogWriter(app.state.engine)
         _record_lifecycle(app.state.engine)
         try:
             yield
         finally:
+            app.state.access_log.close()  # the views still queued, before the engine goes
             app.state.engine.dispose()
 
     def _record_lifecycle(db: Engine) -> None:
@@ -79,6 +85,7 @@ def create_app(
     )
     if engine is not None:
         app.state.engine = engine
+        app.state.access_log = AccessLogWriter(engine)
     errors.install(app)
 
     @app.middleware("http")

@@ -2,12 +2,16 @@
 
 `SessionDep` and `CurrentUser` are the aliases routes declare; a route that changes
 something also declares `FormCsrf` (pages) or `HeaderCsrf` (API).
+
+A GET (or HEAD) reads in a read-only transaction: on SQLite a plain BEGIN, so a page view
+never waits for a sweep or another user's save, and never makes them wait. The views it logs
+are written after its session ends, in their own short transaction (`AccessLogWriter`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlmodel import Session
@@ -15,11 +19,12 @@ from starlette.datastructures import FormData
 
 from models import Staff
 from models.caseload import staff_by_id
-from models.db import session_scope
+from models.db import read_only, session_scope
 from states import LifecycleMachine
 from yorisoi import runtime
 from yorisoi.errors import PermissionDenied
 from yorisoi.service.access import Viewer
+from yorisoi.service.access_log import AccessLogWriter, collect_views
 from yorisoi.web.errors import CsrfRefused, NotSignedIn
 from yorisoi.web.sessions import SessionCodec, SessionData, password_fingerprint, tokens_match
 
@@ -27,12 +32,27 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 
 
+READ_METHODS = frozenset({"GET", "HEAD"})
+"""Requests that change nothing but the access log."""
+
+
 def get_db(request: Request) -> Iterator[Session]:
-    with session_scope(request.app.state.engine) as session:
-        yield session
+    engine = request.app.state.engine
+    views: list[dict[str, Any]] = []
+    try:
+        with session_scope(read_only(engine) if request.method in READ_METHODS else engine) as session:
+            views = collect_views(session)
+            yield session
+    finally:  # refused views too (the route raised): they are logged all the same
+        if views:
+            access_log(request).write(views)
 
 
 SessionDep = Annotated[Session, Depends(get_db)]
+
+
+def access_log(request: Request) -> AccessLogWriter:
+    return request.app.state.access_log  # type: ignore[no-any-return]
 
 
 def codec(request: Request) -> SessionCodec:

@@ -36,6 +36,9 @@ def _label(mapping: Mapping[str, str], code: str | None) -> str:
 
 
 _env = _templates.env
+# The templates ship inside the package and never change while the app runs: do not stat
+# every template file on every render to see whether it did.
+_env.auto_reload = False
 _env.filters.update(jdate=ja_date, jdatetime=ja_datetime, label=_label)
 _env.globals.update(labels=labels, registry=registry, fiscal_year_label=fiscal_year_label, Role=Role)
 
