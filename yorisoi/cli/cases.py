@@ -229,7 +229,7 @@ def do(
         str,
         typer.Argument(
             metavar="ACTION",
-            help="操作名（lifecycle show の操作、または記録の操作） / a trigger or record action",
+            help="操作名（lifecycle diagram に出る操作、または記録の操作） / a trigger or record action",
             show_default=False,
         ),
     ],

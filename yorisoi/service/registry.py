@@ -130,9 +130,38 @@ def _newest_multilayer_meeting(session: Session, head: CaseHead) -> i.ActionInpu
     return i.ApprovePlanInput.model_construct(meeting_id=found[0].id if found else None)
 
 
-_MEETING_ROWS = {"attendees": 5}
-_PLAN_ROWS = {"goals": 3, "roles": 4, "external_plans": 2}
 _DECIDE = Form("form_decide_closure.html")
+
+
+def _meeting(name: str, kind: MeetingKind, summary: str) -> ActionSpec:
+    """Holding a 支援会議 or a 重層的支援会議: the same record, told apart by its kind."""
+    return ActionSpec(
+        name,
+        i.MeetingInput,
+        meetings.hold(kind),
+        True,
+        facts=meetings.facts,
+        dated_by="held_on",
+        memo="decisions",
+        form=Form("form_meeting.html", {"attendees": 5}),
+        api=Api(f"/meetings/{kind.removesuffix('_meeting')}", summary),
+    )
+
+
+def _plan(name: str, effect: Callable[[Act[Any]], Effect]) -> ActionSpec:
+    """Drafting a plan or revising the one in force: the same form and endpoint, by stage."""
+    return ActionSpec(
+        name,
+        i.PlanInput,
+        effect,
+        True,
+        facts=plans.facts,
+        dated_by="drafted_on",
+        memo="household_goal",
+        form=Form("form_plan.html", {"goals": 3, "roles": 4, "external_plans": 2}),
+        api=Api("/plans", "支援プラン: a draft, or in monitoring a revision (a new version to approve)."),
+    )
+
 
 ACTIONS: dict[str, ActionSpec] = {
     spec.name: spec
@@ -148,50 +177,18 @@ ACTIONS: dict[str, ActionSpec] = {
             form=Form("form_note.html"),
             api=Api("/assessment", "Start the assessment (アセスメント開始).", 200),
         ),
-        ActionSpec(
+        _meeting(
             "hold_support_meeting",
-            i.MeetingInput,
-            meetings.hold(MeetingKind.SUPPORT),
-            True,
-            facts=meetings.facts,
-            dated_by="held_on",
-            memo="decisions",
-            form=Form("form_meeting.html", _MEETING_ROWS),
-            api=Api("/meetings/support", "支援会議 (法第106条の6): attendees bound by 守秘義務."),
+            MeetingKind.SUPPORT,
+            "支援会議 (法第106条の6): attendees bound by 守秘義務.",
         ),
-        ActionSpec(
+        _meeting(
             "hold_multilayer_meeting",
-            i.MeetingInput,
-            meetings.hold(MeetingKind.MULTILAYER),
-            True,
-            facts=meetings.facts,
-            dated_by="held_on",
-            memo="decisions",
-            form=Form("form_meeting.html", _MEETING_ROWS),
-            api=Api("/meetings/multilayer", "重層的支援会議: every attending agency within the consent."),
+            MeetingKind.MULTILAYER,
+            "重層的支援会議: every attending agency within the consent.",
         ),
-        ActionSpec(
-            "draft_plan",
-            i.PlanInput,
-            plans.draft,
-            True,
-            facts=plans.facts,
-            dated_by="drafted_on",
-            memo="household_goal",
-            form=Form("form_plan.html", _PLAN_ROWS),
-            api=Api("/plans", "支援プラン: a draft, or in monitoring a revision (a new version to approve)."),
-        ),
-        ActionSpec(
-            "revise_plan",
-            i.PlanInput,
-            plans.revise,
-            True,
-            facts=plans.facts,
-            dated_by="drafted_on",
-            memo="household_goal",
-            form=Form("form_plan.html", _PLAN_ROWS),
-            api=Api("/plans", "支援プラン: a draft, or in monitoring a revision (a new version to approve)."),
-        ),
+        _plan("draft_plan", plans.draft),
+        _plan("revise_plan", plans.revise),
         ActionSpec(
             "approve_plan",
             i.ApprovePlanInput,
