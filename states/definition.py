@@ -312,6 +312,12 @@ def _parse_triggers(
                 f"trigger '{name}' needs an 'action' the engine knows, got {action!r} "
                 f"(known: {', '.join(ACTION_RULES)})",
             )
+        elif name in ACTION_RULES and action != name:
+            check.add(
+                _line(item, "action"),
+                f"trigger '{name}' has the name of the action '{name}' but is bound to '{action}': "
+                "rename it, or bind it to its namesake",
+            )
         else:
             within = ACTION_RULES[action].roles_within
             given = set(map(str, roles)) & known_roles  # unknown ones are reported above

@@ -600,3 +600,19 @@ def test_explain_leaves_input_guards_to_the_form_when_asked() -> None:
     assert explained.accepted and explained.stage == "support_meeting"
     strict = machine.explain("assessment", "hold_support_meeting", Facts(), {"attendees": []})  # type: ignore[arg-type]
     assert [r.guard for r in strict.refusals] == ["attendees_bound_to_confidentiality"]
+
+
+def test_invalid_file_trigger_named_after_another_action_is_refused() -> None:
+    text = TINY.replace(
+        "  meet:\n    action: hold_multilayer_meeting\n", "  meet:\n    action: hold_multilayer_meeting\n"
+    )
+    text = text.replace("  plan:\n    action: draft_plan\n", "  approve_closure_x:\n    action: draft_plan\n")
+    text = text.replace("- trigger: plan\n", "- trigger: approve_closure_x\n")
+    parse_lifecycle(text)  # a name of one's own is fine
+    text = text.replace("approve_closure_x", "record_monitoring")
+    problems = _problems(text)
+    assert (
+        _line_of(text, "action: draft_plan"),
+        "trigger 'record_monitoring' has the name of the action 'record_monitoring' but is bound to "
+        "'draft_plan': rename it, or bind it to its namesake",
+    ) in problems
