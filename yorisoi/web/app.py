@@ -77,11 +77,10 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.web = web
+    app.state.clock = clock
     app.state.codec = SessionCodec(
-        secret_key(web, settings.data_dir),
-        max_age=web.session_max_age_seconds,
-        secure=web.secure_cookies,
-        clock=clock,
+        secret_key(web, settings.data_dir), max_age=web.session_max_age_seconds, secure=web.secure_cookies
     )
     if engine is not None:
         app.state.engine = engine
