@@ -17,6 +17,7 @@ from yorisoi.service.access_log import AccessLogWriter
 from yorisoi.settings import Settings
 from yorisoi.web import errors
 from yorisoi.web.api import actions, audit, auth, cases, inbox, lifecycle, records, reports
+from yorisoi.web.body_limit import BodyLimit
 from yorisoi.web.config import WebSettings, secret_key
 from yorisoi.web.pages import approvals as approval_pages
 from yorisoi.web.pages import auth as auth_pages
@@ -86,6 +87,7 @@ def create_app(
         app.state.engine = engine
         app.state.access_log = AccessLogWriter(engine)
     errors.install(app)
+    app.add_middleware(BodyLimit, limit=web.max_body_bytes)
 
     @app.middleware("http")
     async def _headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
