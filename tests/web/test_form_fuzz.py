@@ -14,6 +14,7 @@ from __future__ import annotations
 import types
 import typing
 from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi.routing import APIRoute
@@ -105,6 +106,62 @@ def form_strategy(keys: list[str]) -> st.SearchStrategy[dict[str, str]]:
     )
 
 
+@dataclass
+class Fuzzer:
+    web: Web
+    page: TestClient  # signed in as a supervisor and coordinator: every form is open to them
+    token: str
+    numbers: st.SearchStrategy[str]
+    names: st.SearchStrategy[str]
+    statuses: Counter[tuple[str, int]] = field(default_factory=Counter)
+
+    def keys(self, route: APIRoute, method: str, name: str) -> list[str]:
+        if method == "POST" and route.path == "/cases/new":
+            return field_names(OpenCaseInput)
+        if method == "POST" and route.path == "/login":
+            return ["login", "password", "next"]
+        if method == "POST" and "{name}" in route.path and name in registry.ACTIONS:
+            return [*field_names(registry.ACTIONS[name].input), "expected_version"]
+        return [q.name for q in route.dependant.query_params]
+
+    def client(self, route: APIRoute) -> tuple[TestClient, str]:
+        """`page`, or for sign-in and sign-out a client of their own (`page` stays signed in)."""
+        if route.path == "/login":
+            client = self.web.client()
+            return client, csrf_of(client.get("/login").text)
+        if route.path == "/logout":
+            client = self.web.page_as(self.web.world.coordinator)
+            return client, csrf_of(client.get("/").text)
+        return self.page, self.token
+
+    def send(self, route: APIRoute, method: str, path: str, fields: dict[str, str], with_token: bool) -> None:
+        client, csrf = self.client(route)
+        if method == "GET":
+            answer = client.get(path, params=fields)
+        else:
+            token = {"csrf_token": csrf} if with_token or route.path == "/login" else {}
+            answer = client.post(path, data={**fields, **token})
+        assert answer.status_code < 500, (method, path, fields, answer.text[:500])
+        self.statuses[(route.path, answer.status_code)] += 1
+
+    def run(self, route: APIRoute, method: str) -> None:
+        examples = EXAMPLES * (8 if "{name}" in route.path and method == "POST" else 1)
+
+        @given(
+            data=st.data(),
+            number=self.numbers,
+            name=self.names,
+            with_token=st.sampled_from([True, True, False]),
+        )
+        @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck))
+        def fuzz(data: st.DataObject, number: str, name: str, with_token: bool) -> None:
+            fields = data.draw(form_strategy(self.keys(route, method, name)))
+            path = route.path.replace("{number}", number or "R7-0000").replace("{name}", name)
+            self.send(route, method, path, fields, with_token)
+
+        fuzz()
+
+
 def test_page_forms_and_queries_never_answer_500(web: Web) -> None:
     world = web.world
     coordinator = web.api_as(world.coordinator)
@@ -112,60 +169,30 @@ def test_page_forms_and_queries_never_answer_500(web: Web) -> None:
     to_planning(coordinator, world, planning)
     fresh = intake(coordinator, world)
     theirs = intake(web.api_as(world.coordinator2), world)
-    numbers = st.one_of(
-        st.sampled_from([planning, fresh]),
-        st.sampled_from([theirs, "R7-9999", "", "x" * 300, "../..", "%00", planning.lower()]),
+    page = web.page_as(world.supervisor2)
+    fuzzer = Fuzzer(
+        web,
+        page,
+        csrf_of(page.get("/").text),
+        numbers=st.one_of(
+            st.sampled_from([planning, fresh]),
+            st.sampled_from([theirs, "R7-9999", "", "x" * 300, "../..", "%00", planning.lower()]),
+        ),
+        names=st.sampled_from(
+            sorted({*registry.ACTIONS, *web.machine.lifecycle.triggers, "nope", "__init__"})
+        ),
     )
-    names = st.sampled_from(sorted({*registry.ACTIONS, *web.machine.lifecycle.triggers, "nope", "__init__"}))
-
-    page = web.page_as(world.supervisor2)  # a supervisor and coordinator: every form is open to them
-    token = csrf_of(page.get("/").text)
-    statuses: Counter[tuple[str, int]] = Counter()
     routes = page_routes(web)
     paths = {r.path for r in routes}
     assert {"/login", "/logout", "/cases/new", "/cases/{number}/do/{name}", "/cases/{number}", "/"} <= paths
-
-    def send(client: TestClient, method: str, path: str, fields: dict[str, str], csrf: str | None) -> None:
-        if method == "GET":
-            answer = client.get(path, params=fields)
-        else:
-            answer = client.post(path, data={**fields, **({"csrf_token": csrf} if csrf else {})})
-        assert answer.status_code < 500, (method, path, fields, answer.text[:500])
-        statuses[(route.path, answer.status_code)] += 1
-
     for route in routes:
-        query = [q.name for q in route.dependant.query_params]
-        for method in sorted(route.methods & {"GET", "POST"}):
-            keys = query
-            if method == "POST" and route.path == "/cases/new":
-                keys = field_names(OpenCaseInput)
-            elif method == "POST" and route.path == "/login":
-                keys = ["login", "password", "next"]
-
-            examples = EXAMPLES * (8 if "{name}" in route.path and method == "POST" else 1)
-
-            @given(
-                data=st.data(), number=numbers, name=names, with_token=st.sampled_from([True, True, False])
-            )
-            @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck))
-            def fuzz(data: st.DataObject, number: str, name: str, with_token: bool) -> None:
-                fields_of = keys
-                if method == "POST" and "{name}" in route.path and name in registry.ACTIONS:
-                    fields_of = [*field_names(registry.ACTIONS[name].input), "expected_version"]
-                fields = data.draw(form_strategy(fields_of))
-                path = route.path.replace("{number}", number or "R7-0000").replace("{name}", name)
-                client, csrf = page, token
-                if route.path in ("/login", "/logout"):  # a client of its own: keep `page` signed in
-                    client = web.client() if route.path == "/login" else web.page_as(world.coordinator)
-                    csrf = csrf_of(client.get("/login" if route.path == "/login" else "/").text)
-                send(client, method, path, fields, csrf if with_token or route.path == "/login" else None)
-
-            fuzz()
+        for method in sorted((route.methods or set()) & {"GET", "POST"}):
+            fuzzer.run(route, method)
 
     # The forms got past CSRF and sign-in and reached the service: taken, refused, or not found.
-    codes = Counter(code for _path, code in statuses.elements())
+    codes = Counter(code for _path, code in fuzzer.statuses.elements())
     assert codes[303] > 0 and codes[422] > 0 and codes[404] > 0 and codes[403] > 0
-    assert any(path == "/cases/{number}/do/{name}" and code == 422 for path, code in statuses)
+    assert fuzzer.statuses[("/cases/{number}/do/{name}", 422)] > 0
 
 
 def test_unknown_action_posted_with_a_valid_token_is_not_500(web: Web) -> None:
