@@ -21,7 +21,8 @@ def staff_add(
         list[str],
         typer.Option(
             metavar="ROLE",
-            help="役割（複数可）: coordinator, supervisor, agency_member, auditor",
+            help="役割（複数可）: coordinator, supervisor, agency_member, auditor, "
+            "admin（職員・機関の登録のみ）",
             show_default=False,
         ),
     ],
@@ -33,7 +34,7 @@ def staff_add(
     """職員を登録する / add a staff member."""
     from yorisoi import labels
     from yorisoi.cli import output
-    from yorisoi.cli.session import agency_id, database
+    from yorisoi.cli.session import actor, agency_id, database
     from yorisoi.service import directory
 
     with database() as session:
@@ -45,6 +46,7 @@ def staff_add(
             roles=roles,
             agency_id=agency_id(session, agency) if agency else None,
             team=team,
+            actor=actor(session, state(ctx)),
         )
     roles_ja = "・".join(labels.ROLES[r] for r in added.roles)
     output.done(
@@ -86,11 +88,11 @@ def staff_list(ctx: typer.Context) -> None:
 
 def _set_active(ctx: typer.Context, login: str, active: bool) -> None:
     from yorisoi.cli import output
-    from yorisoi.cli.session import database
+    from yorisoi.cli.session import actor, database
     from yorisoi.service import directory
 
     with database() as session:
-        changed = directory.set_staff_active(session, login.strip(), active)
+        changed = directory.set_staff_active(session, login.strip(), active, actor=actor(session, state(ctx)))
     output.done(
         state(ctx),
         f"職員 {changed.login}（{changed.name}）を{'有効' if active else '無効'}にしました。",
@@ -114,6 +116,60 @@ def staff_activate(
     _set_active(ctx, login, True)
 
 
+@staff_app.command("locks")
+def staff_locks(ctx: typer.Context) -> None:
+    """ログインが待機・ロック中のログイン名と端末 / logins and clients kept from signing in now."""
+    from models.timestamps import utcnow
+    from yorisoi.cli import output
+    from yorisoi.cli.session import actor, database
+    from yorisoi.jpdates import tokyo_datetime
+    from yorisoi.service import directory, signin
+    from yorisoi.settings import get_settings
+
+    with database() as session:
+        directory.require_manager(actor(session, state(ctx)), "ログインのロックの確認", "see sign-in locks")
+        rows = signin.held(session, now=utcnow(), policy=get_settings().auth)
+    if state(ctx).json:
+        output.emit_json(rows)
+        return
+    output.table(
+        f"待機・ロック中 {len(rows)} 件",
+        ["種類", "ログイン名・端末", "失敗回数", "状態", "解除予定"],
+        (
+            [
+                "ログイン名" if r.kind == "login" else "端末",
+                r.key,
+                r.failures,
+                "ロック" if r.locked else "待機",
+                tokyo_datetime(r.until).format("YYYY-MM-DD HH:mm:ss"),
+            ]
+            for r in rows
+        ),
+    )
+
+
+@staff_app.command("unlock")
+def staff_unlock(
+    ctx: typer.Context,
+    login: Annotated[str | None, typer.Argument(metavar="LOGIN", help="ログイン名 / login")] = None,
+    client: Annotated[
+        str | None, typer.Option(metavar="ADDRESS", help="端末のアドレスのロックを解除 / a client address")
+    ] = None,
+) -> None:
+    """ログインのロックを解除する（スーパーバイザー・管理者。記録される） / unlock a login or a client."""
+    from models.timestamps import utcnow
+    from yorisoi.cli import output
+    from yorisoi.cli.session import actor, database
+    from yorisoi.service import signin
+
+    with database() as session:
+        signin.unlock(
+            session, actor=actor(session, state(ctx)), login=login, client=client, now=utcnow(), channel="cli"
+        )
+    what = f"ログイン名 {login}" if login else f"端末 {client}"
+    output.done(state(ctx), f"{what} のロックを解除しました。", {"login": login, "client": client})
+
+
 @agency_app.command("add")
 def agency_add(
     ctx: typer.Context,
@@ -132,12 +188,14 @@ def agency_add(
     """関係機関（受付窓口を含む）を登録する / add an agency."""
     from yorisoi import labels
     from yorisoi.cli import output
-    from yorisoi.cli.session import database
+    from yorisoi.cli.session import actor, database
     from yorisoi.service import directory
 
     with database() as session:
         code = labels.code(field, labels.AGENCY_FIELDS, "分野", "Field")
-        added = directory.add_agency(session, name=name, field=code, is_desk=desk)
+        added = directory.add_agency(
+            session, name=name, field=code, is_desk=desk, actor=actor(session, state(ctx))
+        )
     kind = "受付窓口" if added.is_desk else "関係機関"
     output.done(
         state(ctx),
@@ -189,12 +247,14 @@ def provider_add(
     """参加支援の登録事業所を登録する / register a programme provider."""
     from yorisoi import labels
     from yorisoi.cli import output
-    from yorisoi.cli.session import database
+    from yorisoi.cli.session import actor, database
     from yorisoi.service import directory
 
     with database() as session:
         code = labels.code(program, labels.PROGRAMS, "事業", "Programme")
-        added = directory.add_provider(session, name=name, program=code, registered_on=registered_on)
+        added = directory.add_provider(
+            session, name=name, program=code, registered_on=registered_on, actor=actor(session, state(ctx))
+        )
     output.done(
         state(ctx),
         f"登録事業所を登録しました: {added.name}（{labels.PROGRAMS[added.program]}、{added.registered_on}）",

@@ -50,8 +50,8 @@ def record(session: Session, actor: Staff | None, action: str, subject: str, pay
     )
 
 
-def bootstrap_admin(session: Session, *, login: str, name: str) -> Staff:
-    """The first staff member of a new database, an administrator; refused once anyone exists."""
+def require_no_staff(session: Session) -> None:
+    """Refuse unless the database has no staff yet (the first administrator's moment)."""
     if session.exec(select(Staff.id).limit(1)).first() is not None:
         raise InvalidInput(
             "職員はすでに登録されています。管理者を追加するには、スーパーバイザーか管理者として "
@@ -59,6 +59,11 @@ def bootstrap_admin(session: Session, *, login: str, name: str) -> Staff:
             "Staff already exist: add another administrator with `yorisoi staff add LOGIN --role admin` "
             "as a supervisor or an administrator.",
         )
+
+
+def bootstrap_admin(session: Session, *, login: str, name: str) -> Staff:
+    """The first staff member of a new database, an administrator; refused once anyone exists."""
+    require_no_staff(session)
     return add_staff(session, login=login, name=name, roles=[Role.ADMIN], actor=None)
 
 
