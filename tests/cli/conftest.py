@@ -127,7 +127,7 @@ def town_fixture(cli: Cli, town_template: Path) -> Cli:
     return cli
 
 
-def open_case(cli: Cli, *extra: str, on: str = "2025-06-02", actor: str = "tanaka") -> str:
+def open_case(cli: Cli, *extra: str, on: str = "2025-06-02", actor: str | None = "tanaka") -> str:
     """Open a case (R7-… for June 2025) and return its number."""
     fired = cli.json(
         "case", "open", "--name", "山田 太郎", "--kana", "ヤマダ タロウ", "--address", "山口市亀山町2-1",
