@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 
 from yorisoi.cli import (
     audit,
+    backup,
     cases,
     closure,
     consent,
@@ -95,6 +96,8 @@ def _root(
 app.command("init")(init.init)
 app.command("login")(login.login)
 app.command("logout")(login.logout)
+app.command("backup")(backup.backup)
+app.command("restore")(backup.restore)
 app.command("demo")(demo.demo)
 app.command("topics")(directory.topics)
 app.add_typer(directory.staff_app, name="staff")
