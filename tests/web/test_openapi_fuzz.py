@@ -40,12 +40,12 @@ def _headers(web: Web) -> dict[str, str]:
     address: a supervisor lifts that first, as one would."""
     now = dt.datetime.fromtimestamp(web.clock(), dt.UTC)
     with web.session() as session:
-        for login, client in ((web.world.supervisor.login, None), (None, "testclient")):
+        for login, address in ((web.world.supervisor.login, None), (None, "testclient")):
             signin.unlock(
-                session, actor=web.world.supervisor, login=login, client=client, now=now, channel="api"
+                session, actor=web.world.supervisor, login=login, client=address, now=now, channel="api"
             )
-    client = web.api_as(web.world.supervisor)
-    return {"Cookie": f"{COOKIE}={client.cookies[COOKIE]}", "X-CSRF-Token": client.headers["X-CSRF-Token"]}
+    api = web.api_as(web.world.supervisor)
+    return {"Cookie": f"{COOKIE}={api.cookies[COOKIE]}", "X-CSRF-Token": api.headers["X-CSRF-Token"]}
 
 
 def _operation(result: Result[APIOperation, InvalidSchema]) -> APIOperation:
