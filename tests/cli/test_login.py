@@ -112,3 +112,25 @@ def test_supervisor_unlocks_a_locked_login(office: Cli) -> None:
     assert json.loads(office("--json", "staff", "unlock", "tanaka").stdout)["login"] == "tanaka"
     assert office.json("staff", "locks") == []
     _login(office, "tanaka", PASSWORD)
+
+
+def test_sign_in_log_and_directory_changes_are_listed_for_supervisors_and_auditors(office: Cli) -> None:
+    _login(office, "tanaka", "not the password", ok=False)
+    _login(office, "tanaka", PASSWORD)
+    assert office.json("staff", "sign-ins", ok=False)["code"] == "permission_denied"  # a coordinator
+    assert office.json("staff", "changes", ok=False)["code"] == "permission_denied"
+    office("staff", "set-password", "ito", "--password-stdin", actor=None, ok=False, input="x\n")
+    _login(office, "admin", ADMIN_PASSWORD)
+    office("staff", "set-password", "ito", "--password-stdin", input="the auditor's passphrase\n")
+    _login(office, "ito", "the auditor's passphrase")
+    log = office.json("staff", "sign-ins", "--login", "tanaka")
+    assert [r["outcome"] for r in log] == ["ok", "failed"]
+    assert log[0]["client"].startswith("cli:") and log[0]["channel"] == "cli"
+    changes = office.json("staff", "changes")
+    assert (changes[0]["action"], changes[0]["subject"], changes[0]["actor"]) == (
+        "password_set",
+        "ito",
+        "admin",
+    )
+    assert changes[-1]["actor"] is None and changes[-1]["action"] == "staff_add"  # init --admin
+    assert "password_set" in office("staff", "changes").stdout

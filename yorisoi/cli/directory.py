@@ -170,6 +170,76 @@ def staff_unlock(
     output.done(state(ctx), f"{what} のロックを解除しました。", {"login": login, "client": client})
 
 
+@staff_app.command("sign-ins")
+def staff_sign_ins(
+    ctx: typer.Context,
+    login: Annotated[
+        str | None, typer.Option(metavar="LOGIN", help="このログイン名のみ / only this login")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="件数 / rows")] = 100,
+) -> None:
+    """ログインの記録（成功・失敗・拒否・ログアウト・ロック解除） / the sign-in log, newest first."""
+    from yorisoi.cli import output
+    from yorisoi.cli.session import actor, database
+    from yorisoi.jpdates import tokyo_datetime
+    from yorisoi.service import directory, signin
+
+    with database() as session:
+        directory.require_log_reader(actor(session, state(ctx)))
+        rows = signin.sign_in_log(session, login=login, limit=limit)
+    if state(ctx).json:
+        output.emit_json(rows)
+        return
+    from models.auth import OUTCOME_LABELS_JA
+
+    output.table(
+        f"ログインの記録 {len(rows)} 件",
+        ["日時", "ログイン名", "端末", "経路", "結果", "解除した人"],
+        (
+            [
+                tokyo_datetime(r.at).format("YYYY-MM-DD HH:mm:ss"),
+                r.login,
+                r.client,
+                r.channel,
+                OUTCOME_LABELS_JA.get(r.outcome, r.outcome),
+                r.by or "",
+            ]
+            for r in rows
+        ),
+    )
+
+
+@staff_app.command("changes")
+def staff_changes(
+    ctx: typer.Context, limit: Annotated[int, typer.Option(min=1, max=10_000, help="件数 / rows")] = 100
+) -> None:
+    """職員・関係機関・登録事業所の変更の記録（誰が・いつ） / who changed the directory, newest first."""
+    from yorisoi.cli import output
+    from yorisoi.cli.session import actor, database
+    from yorisoi.jpdates import tokyo_datetime
+    from yorisoi.service import directory
+
+    with database() as session:
+        directory.require_log_reader(actor(session, state(ctx)))
+        rows = directory.directory_log(session, limit=limit)
+    if state(ctx).json:
+        output.emit_json(rows)
+        return
+    output.table(
+        f"変更の記録 {len(rows)} 件",
+        ["日時", "操作した人", "操作", "対象"],
+        (
+            [
+                tokyo_datetime(r.at).format("YYYY-MM-DD HH:mm:ss"),
+                r.actor or "（システム）",
+                r.action,
+                r.subject,
+            ]
+            for r in rows
+        ),
+    )
+
+
 @agency_app.command("add")
 def agency_add(
     ctx: typer.Context,

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import Agency, DirectoryEvent, ProgramProvider, Staff
 from models.outreach import Program
@@ -186,3 +187,35 @@ def _insert(session: Session, row: _Row, ja: str, en: str) -> _Row:
         session.rollback()
         raise InvalidInput(ja, en) from None
     return row
+
+
+LOG_READERS = MANAGER_ROLES | {Role.AUDITOR}
+"""Who may read the sign-in log and the directory's log."""
+
+
+def require_log_reader(actor: Staff) -> None:
+    if not actor.active or not LOG_READERS & set(actor.roles):
+        raise PermissionDenied(
+            f"{actor.name} さんには記録を閲覧する権限がありません（スーパーバイザー・監査担当・管理者）。",
+            f"{actor.login} may not read these logs (supervisors, auditors and administrators only).",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryChange:
+    at: dt.datetime
+    actor: str | None  # login; None: the system (the first administrator, the demo)
+    action: str
+    subject: str
+    payload: dict[str, Any]
+
+
+def directory_log(session: Session, *, limit: int = 200) -> list[DirectoryChange]:
+    """Changes to staff, agencies and providers, newest first."""
+    rows = session.exec(
+        select(DirectoryEvent, Staff.login)
+        .outerjoin(Staff, col(Staff.id) == col(DirectoryEvent.actor_id))
+        .order_by(col(DirectoryEvent.id).desc())
+        .limit(limit)
+    ).all()
+    return [DirectoryChange(e.at, login, e.action, e.subject, e.payload) for e, login in rows]
