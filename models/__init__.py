@@ -2,6 +2,7 @@
 
 from models.access_log import RecordView
 from models.audit import AuditEvent
+from models.auth import AuthSession, DirectoryEvent, SignInAttempt
 from models.case import Case, CaseNumberCounter, Contact, ContactTopic
 from models.closure import Closure
 from models.consent import Consent, ConsentAgency
@@ -16,12 +17,14 @@ from models.staff import Agency, Staff
 __all__ = [
     "Agency",
     "AuditEvent",
+    "AuthSession",
     "Case",
     "CaseNumberCounter",
     "Closure",
     "Consent",
     "ConsentAgency",
     "Contact",
+    "DirectoryEvent",
     "ContactTopic",
     "ExternalPlanRef",
     "Household",
@@ -38,5 +41,6 @@ __all__ = [
     "ProgramProvider",
     "RecordView",
     "RoleAssignment",
+    "SignInAttempt",
     "Staff",
 ]

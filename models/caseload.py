@@ -90,6 +90,17 @@ def access_facts(session: Session, case_id: int, viewer_id: int) -> CaseAccessFa
     )
 
 
+def household_case_ids(session: Session, household_id: int) -> list[int]:
+    """The cases of everyone in the household (none for an unknown household)."""
+    rows = session.execute(
+        sa_select(col(Case.id))
+        .join(Person, col(Person.id) == col(Case.person_id))
+        .where(col(Person.household_id) == household_id)
+        .order_by(col(Case.id))
+    ).scalars()
+    return list(rows)
+
+
 def _scope_filter(scope: ListScope) -> object:
     if scope.everything:
         return True

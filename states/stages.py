@@ -11,6 +11,8 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     AGENCY_MEMBER = "agency_member"
     AUDITOR = "auditor"
+    # Keeps the directory (staff, agencies, providers) and unlocks sign-ins; sees no case.
+    ADMIN = "admin"
 
 
 ROLE_LABELS_JA: dict[str, str] = {
@@ -18,6 +20,7 @@ ROLE_LABELS_JA: dict[str, str] = {
     Role.SUPERVISOR: "スーパーバイザー",
     Role.AGENCY_MEMBER: "関係機関職員",
     Role.AUDITOR: "監査担当",
+    Role.ADMIN: "管理者（職員・機関の登録）",
 }
 
 

@@ -53,6 +53,7 @@ def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     from yorisoi.settings import get_settings
 
     monkeypatch.setenv("YORISOI_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # `yorisoi login` keeps its token there
     for name in list(os.environ):
         if name.startswith("YORISOI_") and name not in {"YORISOI_DATA_DIR", "YORISOI_TEST_POSTGRES_URL"}:
             monkeypatch.delenv(name)

@@ -125,6 +125,56 @@ class ReportSettings(BaseModel):
     )
 
 
+class AuthSettings(BaseModel):
+    """Sign-in throttling (web, API and `yorisoi login` alike) and CLI sign-ins.
+
+    Failures are counted per login (since its last success or unlock) and per client address
+    (since its last unlock), within `window_minutes`. After `free_failures` failures each further
+    attempt must wait `first_delay_seconds`, doubling with every failure; at `lock_failures` the
+    login (or address) is locked for `lock_minutes` after its last failure, or until a supervisor
+    unlocks it (`yorisoi staff unlock`, or the web page ロック解除).
+    """
+
+    free_failures: int = Field(default=5, ge=1, le=100, description="Failures per login before delays.")
+    lock_failures: int = Field(default=10, ge=2, le=1000, description="Failures per login that lock it.")
+    address_free_failures: int = Field(
+        default=20, ge=1, le=1000, description="Failures per client address before delays."
+    )
+    address_lock_failures: int = Field(
+        default=50, ge=2, le=10_000, description="Failures per client address that lock it."
+    )
+    first_delay_seconds: float = Field(
+        default=2.0, ge=0.1, le=600, description="The first delay; doubles with every further failure."
+    )
+    lock_minutes: int = Field(default=15, ge=1, le=24 * 60, description="How long a lock lasts.")
+    window_minutes: int = Field(
+        default=24 * 60, ge=5, le=30 * 24 * 60, description="Older failures are forgotten."
+    )
+    cli_token_hours: int = Field(
+        default=8, ge=1, le=24 * 30, description="`yorisoi login` lasts this long (a working day)."
+    )
+
+
+class CliSettings(BaseModel):
+    single_operator: bool = Field(
+        default=False,
+        description="One trusted person runs the CLI (their own machine, a demo): `--as LOGIN` / "
+        "YORISOI_ACTOR choose the acting staff member without a password. Otherwise commands act "
+        "as whoever signed in with `yorisoi login`.",
+    )
+    config_dir: Path | None = Field(
+        default=None,
+        description="Where `yorisoi login` keeps its token (mode 0600); empty means "
+        "$XDG_CONFIG_HOME/yorisoi (~/.config/yorisoi).",
+    )
+
+    def credentials_file(self) -> Path:
+        base = self.config_dir
+        if base is None:
+            base = Path(os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")) / "yorisoi"
+        return base / "credentials.json"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="YORISOI_", env_nested_delimiter="__", extra="ignore")
 
@@ -138,6 +188,8 @@ class Settings(BaseSettings):
     sweep: SweepSettings = Field(default_factory=SweepSettings)
     notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    cli: CliSettings = Field(default_factory=CliSettings)
 
     def database_url(self) -> str:
         if self.database.url:

@@ -34,10 +34,15 @@ class Cli:
     runner: CliRunner
 
     def __call__(
-        self, *args: str, actor: str | None = None, json_output: bool = False, ok: bool = True
+        self,
+        *args: str,
+        actor: str | None = None,
+        json_output: bool = False,
+        ok: bool = True,
+        input: str | None = None,
     ) -> Result:
         argv = [*(["--as", actor] if actor else []), *(["--json"] if json_output else []), *args]
-        result = self.runner.invoke(app, argv)
+        result = self.runner.invoke(app, argv, input=input)
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise result.exception
         if ok and result.exit_code != 0:
@@ -46,8 +51,8 @@ class Cli:
             raise AssertionError(f"yorisoi {' '.join(argv)} should have failed:\n{result.output}")
         return result
 
-    def json(self, *args: str, actor: str | None = None, ok: bool = True) -> Any:
-        return json.loads(self(*args, actor=actor, json_output=True, ok=ok).stdout)
+    def json(self, *args: str, actor: str | None = None, ok: bool = True, input: str | None = None) -> Any:
+        return json.loads(self(*args, actor=actor, json_output=True, ok=ok, input=input).stdout)
 
     def state(self, number: str) -> tuple[str, int, int]:
         """(stage, version, audit events) of a case: what must not move when a command fails."""
@@ -66,23 +71,34 @@ def _build_commands_once(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(typer.testing, "_get_command", _command)
 
 
+ADMIN_PASSWORD = "the admin passphrase"
+
+
+@pytest.fixture(autouse=True)
+def _single_operator(_isolated_settings: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI tests act with `--as`: a single trusted operator (tests of `yorisoi login` unset it)."""
+    monkeypatch.setenv("YORISOI_CLI__SINGLE_OPERATOR", "true")
+
+
 @pytest.fixture(name="cli")
 def cli_fixture() -> Cli:
     return Cli(CliRunner(env={"COLUMNS": "200"}))
 
 
 def _build_town(cli: Cli) -> None:
-    """`yorisoi init`, a desk, three agencies, two coordinators, two supervisors, an auditor."""
-    cli("init")
-    cli("agency", "add", DESK, "--field", "community", "--desk")
-    cli("agency", "add", ELDERLY, "--field", "elderly")
-    cli("agency", "add", DISABILITY, "--field", "disability")
-    cli("agency", "add", POVERTY, "--field", "poverty")
-    cli("staff", "add", "tanaka", "--name", "田中 花子", "--role", "coordinator")
-    cli("staff", "add", "kato", "--name", "加藤 健", "--role", "coordinator")
-    cli("staff", "add", "sato", "--name", "佐藤 一郎", "--role", "supervisor")
-    cli("staff", "add", "suzuki", "--name", "鈴木 次郎", "--role", "supervisor", "--role", "coordinator")
-    cli("staff", "add", "ito", "--name", "伊藤 監査", "--role", "auditor")
+    """`yorisoi init` with an administrator, a desk, three agencies, two coordinators, two
+    supervisors, an auditor."""
+    cli("init", "--admin", "admin", "--password-stdin", input=f"{ADMIN_PASSWORD}\n")
+    cli("agency", "add", DESK, "--field", "community", "--desk", actor="admin")
+    cli("agency", "add", ELDERLY, "--field", "elderly", actor="admin")
+    cli("agency", "add", DISABILITY, "--field", "disability", actor="admin")
+    cli("agency", "add", POVERTY, "--field", "poverty", actor="admin")
+    cli("staff", "add", "tanaka", "--name", "田中 花子", "--role", "coordinator", actor="admin")
+    cli("staff", "add", "kato", "--name", "加藤 健", "--role", "coordinator", actor="admin")
+    cli("staff", "add", "sato", "--name", "佐藤 一郎", "--role", "supervisor", actor="admin")
+    cli("staff", "add", "suzuki", "--name", "鈴木 次郎", "--role", "supervisor", "--role", "coordinator",
+        actor="admin")  # fmt: skip
+    cli("staff", "add", "ito", "--name", "伊藤 監査", "--role", "auditor", actor="admin")
 
 
 @pytest.fixture(name="town_template", scope="session")
@@ -93,7 +109,8 @@ def town_template_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data_dir = tmp_path_factory.mktemp("town")
     get_settings.cache_clear()
     try:
-        _build_town(Cli(CliRunner(env={"YORISOI_DATA_DIR": str(data_dir)})))
+        env = {"YORISOI_DATA_DIR": str(data_dir), "YORISOI_CLI__SINGLE_OPERATOR": "true"}
+        _build_town(Cli(CliRunner(env=env)))
     finally:
         get_settings.cache_clear()
     return data_dir / "yorisoi.db"
@@ -110,7 +127,7 @@ def town_fixture(cli: Cli, town_template: Path) -> Cli:
     return cli
 
 
-def open_case(cli: Cli, *extra: str, on: str = "2025-06-02", actor: str = "tanaka") -> str:
+def open_case(cli: Cli, *extra: str, on: str = "2025-06-02", actor: str | None = "tanaka") -> str:
     """Open a case (R7-… for June 2025) and return its number."""
     fired = cli.json(
         "case", "open", "--name", "山田 太郎", "--kana", "ヤマダ タロウ", "--address", "山口市亀山町2-1",

@@ -109,6 +109,7 @@ def test_enrol_in_short_stay_for_at_most_a_month(town: Cli) -> None:
         "program_short_stay",
         "--registered-on",
         "2024-04-01",
+        actor="admin",
     )
     number = open_case(town)
     before = town.state(number)
@@ -135,7 +136,7 @@ def test_enrol_with_unknown_provider_is_not_found(town: Cli) -> None:
 
 def test_programme_exit_records_the_end_of_a_short_stay(town: Cli) -> None:
     town("provider", "add", "シェルターあかり", "--program", "program_short_stay",
-         "--registered-on", "2024-04-01")  # fmt: skip
+         "--registered-on", "2024-04-01", actor="admin")  # fmt: skip
     number = open_case(town)
     town("programme", "enrol", number, "--provider", "シェルターあかり", "--start", "2025-07-01",
          "--end", "2025-07-31", actor="tanaka")  # fmt: skip

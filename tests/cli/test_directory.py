@@ -7,7 +7,16 @@ from tests.cli.conftest import DESK, Cli, open_case
 
 def test_add_staff_lists_roles_in_japanese(town: Cli) -> None:
     result = town(
-        "staff", "add", "yamamoto", "--name", "山本 三郎", "--role", "coordinator", "--agency", DESK
+        "staff",
+        "add",
+        "yamamoto",
+        "--name",
+        "山本 三郎",
+        "--role",
+        "coordinator",
+        "--agency",
+        DESK,
+        actor="sato",
     )
     assert (
         result.stdout.strip() == "職員を登録しました: yamamoto（山本 三郎、相談支援員（コーディネーター））"
@@ -19,31 +28,33 @@ def test_add_staff_lists_roles_in_japanese(town: Cli) -> None:
 
 def test_add_staff_with_unknown_role_changes_nothing(town: Cli) -> None:
     before = town.json("staff", "list")
-    result = town("staff", "add", "yamamoto", "--name", "山本", "--role", "boss", ok=False)
+    result = town("staff", "add", "yamamoto", "--name", "山本", "--role", "boss", actor="admin", ok=False)
     assert result.exit_code == 1 and "エラー: 役割「boss」は選べません" in result.stderr
     assert town.json("staff", "list") == before
 
 
 def test_add_staff_with_taken_login_is_refused(town: Cli) -> None:
-    failed = town.json("staff", "add", "tanaka", "--name", "別人", "--role", "coordinator", ok=False)
+    failed = town.json(
+        "staff", "add", "tanaka", "--name", "別人", "--role", "coordinator", actor="admin", ok=False
+    )
     assert failed["code"] == "invalid_input" and "すでに使われています" in failed["message_ja"]
 
 
 def test_deactivated_staff_cannot_act_until_reactivated(town: Cli) -> None:
     number = open_case(town)
-    assert "無効にしました" in town("staff", "deactivate", "tanaka").stdout
+    assert "無効にしました" in town("staff", "deactivate", "tanaka", actor="admin").stdout
     failed = town.json("case", "assess", number, actor="tanaka", ok=False)
     assert failed["code"] == "permission_denied"
-    town("staff", "activate", "tanaka")
+    town("staff", "activate", "tanaka", actor="admin")
     town("case", "assess", number, actor="tanaka")
 
 
 def test_deactivate_unknown_staff_is_not_found(town: Cli) -> None:
-    assert town.json("staff", "deactivate", "nobody", ok=False)["code"] == "not_found"
+    assert town.json("staff", "deactivate", "nobody", actor="admin", ok=False)["code"] == "not_found"
 
 
 def test_add_agency_accepts_japanese_field_label(town: Cli) -> None:
-    result = town("agency", "add", "こども家庭センター", "--field", "子ども")
+    result = town("agency", "add", "こども家庭センター", "--field", "子ども", actor="admin")
     assert result.stdout.strip() == "関係機関を登録しました: こども家庭センター（子ども）"
     rows = {a["name"]: a for a in town.json("agency", "list")}
     assert rows["こども家庭センター"]["field"] == "child" and rows[DESK]["is_desk"] is True
@@ -51,8 +62,11 @@ def test_add_agency_accepts_japanese_field_label(town: Cli) -> None:
 
 def test_add_agency_twice_or_with_unknown_field_is_refused(town: Cli) -> None:
     before = town.json("agency", "list")
-    assert town.json("agency", "add", DESK, "--field", "community", ok=False)["code"] == "invalid_input"
-    failed = town("agency", "add", "新しい機関", "--field", "space", ok=False)
+    assert (
+        town.json("agency", "add", DESK, "--field", "community", actor="admin", ok=False)["code"]
+        == "invalid_input"
+    )
+    failed = town("agency", "add", "新しい機関", "--field", "space", actor="admin", ok=False)
     assert "分野「space」は選べません" in failed.stderr
     assert town.json("agency", "list") == before
 
@@ -66,6 +80,7 @@ def test_add_provider_and_list_it(town: Cli) -> None:
         "program_short_stay",
         "--registered-on",
         "2024-04-01",
+        actor="admin",
     )
     [row] = town.json("provider", "list")
     assert (row["name"], row["program"], row["registered_on"]) == (
@@ -77,7 +92,8 @@ def test_add_provider_and_list_it(town: Cli) -> None:
 
 
 def test_add_provider_with_unknown_programme_is_refused(town: Cli) -> None:
-    result = town("provider", "add", "X", "--program", "program_c", "--registered-on", "2024-04-01", ok=False)
+    result = town("provider", "add", "X", "--program", "program_c", "--registered-on", "2024-04-01",
+                  actor="admin", ok=False)  # fmt: skip
     assert result.exit_code == 1 and "事業「program_c」は選べません" in result.stderr
     assert town.json("provider", "list") == []
 

@@ -17,8 +17,8 @@ def test_init_creates_the_database_where_it_says(cli: Cli) -> None:
 
 
 def test_init_twice_keeps_the_data(cli: Cli) -> None:
-    cli("init")
-    cli("agency", "add", "相談室", "--field", "community", "--desk")
+    cli("init", "--admin", "admin", "--password-stdin", input="the admin passphrase\n")
+    cli("agency", "add", "相談室", "--field", "community", "--desk", actor="admin")
     shown = cli.json("init")
     assert shown["created"] is False and Path(shown["database"]).name == "yorisoi.db"
     assert [a["name"] for a in cli.json("agency", "list")] == ["相談室"]

@@ -33,11 +33,12 @@ def pg_cli_fixture(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cli]:
 
 
 def test_cli_walks_a_case_on_postgresql(pg_cli: Cli) -> None:
-    assert pg_cli.json("init")["created"] is True
+    created = pg_cli.json("init", "--admin", "admin", "--password-stdin", input="the admin passphrase\n")
+    assert created["created"] is True and created["admin"] == "admin"
     assert pg_cli.json("init")["created"] is False
-    pg_cli("agency", "add", DESK, "--field", "community", "--desk")
-    pg_cli("agency", "add", ELDERLY, "--field", "elderly")
-    pg_cli("staff", "add", "tanaka", "--name", "田中 花子", "--role", "coordinator")
+    pg_cli("agency", "add", DESK, "--field", "community", "--desk", actor="admin")
+    pg_cli("agency", "add", ELDERLY, "--field", "elderly", actor="admin")
+    pg_cli("staff", "add", "tanaka", "--name", "田中 花子", "--role", "coordinator", actor="admin")
     opened = pg_cli.json(
         "case", "open", "--name", "山田 太郎", "--desk", DESK, "--referrer", "self", "--method", "phone",
         "--topic", "income", "--address", "山口市亀山町2-1", "--dv-protected", "--on", "2025-06-02",

@@ -6,6 +6,8 @@ import re
 import shlex
 from pathlib import Path
 
+import pytest
+
 from tests.cli.conftest import Cli
 from yorisoi.cli.app import app
 from yorisoi.jpdates import fiscal_year, fiscal_year_short, today_tokyo
@@ -20,7 +22,13 @@ def tour_commands() -> list[str]:
     return [line.split("  #")[0].strip() for line in joined.splitlines() if line.strip()]
 
 
-def test_readme_tour_runs_command_by_command(cli: Cli) -> None:
+PASSWORD = "a tour passphrase"
+
+
+def test_readme_tour_runs_command_by_command(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As written, in the default set-up (no single operator: `yorisoi login`); every password
+    prompt is answered with the same passphrase."""
+    monkeypatch.delenv("YORISOI_CLI__SINGLE_OPERATOR")
     first_case = f"{fiscal_year_short(fiscal_year(today_tokyo()))}-0001"
     env: dict[str, str] = {}
     outputs = []
@@ -31,8 +39,11 @@ def test_readme_tour_runs_command_by_command(cli: Cli) -> None:
             continue
         argv = shlex.split(line.replace("R7-0001", first_case))
         assert argv[0] == "yorisoi"
-        result = cli.runner.invoke(app, argv[1:], env=env)
+        assert "--as" not in argv
+        result = cli.runner.invoke(app, argv[1:], env=env, input=f"{PASSWORD}\n{PASSWORD}\n")
         assert result.exit_code == 0, f"{line}\n{result.output}"
         outputs.append(result.stdout)
     assert any(f"{first_case}: 新しいケースを受け付けました" in out for out in outputs)
     assert any("stateDiagram-v2" in out for out in outputs)
+    assert any("田中 花子（tanaka）としてログインしました" in out for out in outputs)
+    assert "ログアウトしました" in outputs[-1]

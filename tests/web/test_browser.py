@@ -1,6 +1,7 @@
 """In real headless Chromium: a coordinator takes a case from intake to a plan; a supervisor
-approves it, the coordinator cannot. Screenshots of the board and the case page are saved in
-tests/web/artifacts/."""
+approves it, the coordinator cannot. A login locked after ten failures and unlocked by a
+supervisor; a copied cookie that stops working at sign-out; a password change that ends a
+session at once. Screenshots of the board and the case page are saved in tests/web/artifacts/."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import pytest
 from models import Staff
 from tests.web.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, chromium_missing, serving
 from tests.web.conftest import PASSWORD, Web
+from yorisoi.service import accounts
+from yorisoi.web.sessions import COOKIE
 
 _MISSING = chromium_missing()
 pytestmark = pytest.mark.skipif(_MISSING is not None, reason=_MISSING or "")
@@ -135,3 +138,55 @@ def test_coordinator_walks_a_case_to_a_plan_and_a_supervisor_approves_it(web: We
         supervisor.screenshot(path=str(ARTIFACTS / "case-approved.png"), full_page=True)
     assert (ARTIFACTS / "board.png").stat().st_size > 10_000
     assert (ARTIFACTS / "case.png").stat().st_size > 10_000
+
+
+def _try_sign_in(page: Any, base: str, login: str, password: str) -> str:
+    page.goto(f"{base}/login")
+    page.fill("#login", login)
+    page.fill("#password", password)
+    page.click("button:has-text('ログイン')")
+    page.wait_for_load_state()
+    return str(page.inner_text("main"))
+
+
+def test_lockout_unlock_and_revoked_sessions_in_a_real_browser(web: Web, browser: Any) -> None:
+    world = web.world
+    with serving(web.app) as base:
+        page = browser.new_page(locale="ja-JP")
+        page.set_default_timeout(10_000)
+        for _ in range(10):
+            assert "ログイン名またはパスワードが違います" in _try_sign_in(
+                page, base, "tanaka", "wrong password"
+            )
+            web.clock.now += 60  # past each delay: the tenth failure locks
+        assert "ロックされています" in _try_sign_in(page, base, "tanaka", PASSWORD)
+        assert page.url.startswith(f"{base}/login")
+
+        supervisor = sign_in(browser, base, world.supervisor)
+        supervisor.click("nav >> text=ロック解除")
+        row = supervisor.locator("tr", has_text="tanaka").first
+        assert "ロック" in row.inner_text()
+        row.locator("button:has-text('解除する')").click()
+        supervisor.wait_for_url(f"{base}/locks")
+        assert "待機・ロック中のログインはありません" in supervisor.inner_text("main")
+        assert "ロック解除" in supervisor.locator("table.sign-in-log").inner_text()
+
+        signed_in = sign_in(browser, base, world.coordinator)  # unlocked: the right password works
+        cookie = next(c for c in signed_in.context.cookies() if c["name"] == COOKIE)
+        thief = browser.new_context()  # another browser holding a copy of the cookie
+        thief.add_cookies([cookie])
+        stolen = thief.new_page()
+        stolen.goto(f"{base}/")
+        assert "ボード" in stolen.title() or stolen.url == f"{base}/"
+        signed_in.click("button:has-text('ログアウト')")
+        signed_in.wait_for_url(f"{base}/login")
+        stolen.goto(f"{base}/")
+        assert stolen.url.startswith(f"{base}/login")  # the copy stopped working at sign-out
+
+        again = sign_in(browser, base, world.coordinator)  # a password change ends it at once
+        with web.session() as session:
+            accounts.set_password(session, world.coordinator.login, "a brand new passphrase")
+        again.goto(f"{base}/cases")
+        assert again.url.startswith(f"{base}/login")
+        assert "有効期限が切れました" in again.inner_text("main")
+        thief.close()

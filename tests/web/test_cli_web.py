@@ -25,7 +25,12 @@ from yorisoi.settings import get_settings
 
 def test_set_password_then_sign_in_with_it() -> None:
     runner = CliRunner()
-    assert runner.invoke(app, ["init"]).exit_code == 0
+    admin = runner.invoke(
+        app, ["init", "--admin", "admin", "--password-stdin"], input="the admin passphrase\n"
+    )
+    assert admin.exit_code == 0, admin.output
+    signed_in = runner.invoke(app, ["login", "admin", "--password-stdin"], input="the admin passphrase\n")
+    assert signed_in.exit_code == 0, signed_in.output
     added = runner.invoke(app, ["staff", "add", "tanaka", "--name", "田中 花子", "--role", "coordinator"])
     assert added.exit_code == 0, added.output
     short = runner.invoke(

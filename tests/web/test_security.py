@@ -52,19 +52,28 @@ def test_other_coordinators_case_is_refused_and_nothing_leaks(web: Web) -> None:
     number = intake(web.api_as(world.coordinator), world, address="山口市非公開町1-1")
     other = web.api_as(world.coordinator2)
     before = _events(web)
+    missing = number.split("-")[0] + "-9999"
     for url in (f"/api/cases/{number}", f"/api/cases/{number}/timeline", f"/api/cases/{number}/actions"):
         answer = other.get(url)
-        assert answer.status_code == 403, url
+        assert answer.status_code == 404, url
         assert set(answer.json()) == {"code", "message_ja", "message_en"}
         assert "山田" not in answer.text and "非公開町" not in answer.text
+        # The same answer as for a case that does not exist: no existence oracle.
+        unknown = other.get(url.replace(number, missing))
+        assert (unknown.status_code, unknown.json()["code"]) == (404, answer.json()["code"])
+        assert unknown.json()["message_en"].replace(missing, number) == answer.json()["message_en"]
     fired = other.post(f"/api/cases/{number}/actions/start_assessment", json={})
-    assert fired.status_code == 403
+    assert fired.status_code == 404
+    unknown_fired = other.post(f"/api/cases/{missing}/actions/start_assessment", json={})
+    assert unknown_fired.json()["message_ja"].replace(missing, number) == fired.json()["message_ja"]
     assert ok(other.get("/api/cases")) == []
     page = web.page_as(world.coordinator2)
     shown = page.get(f"/cases/{number}")
-    assert shown.status_code == 403
+    unknown_page = page.get(f"/cases/{missing}")
+    assert shown.status_code == unknown_page.status_code == 404
+    assert shown.text.replace(number, missing) == unknown_page.text
     assert "山田" not in shown.text and "非公開町" not in shown.text
-    assert page.get(f"/cases/{number}/do/start_assessment").status_code == 403
+    assert page.get(f"/cases/{number}/do/start_assessment").status_code == 404
     assert "山田" not in page.get("/").text + page.get("/cases").text + page.get("/due").text
     assert _events(web) == before
     with web.session() as session:
@@ -79,7 +88,7 @@ def test_team_mate_sees_the_case_and_agency_member_only_meeting_material(web: We
     number = intake(coordinator, world)
     ok(coordinator.post(f"/api/cases/{number}/actions/start_assessment", json={}))
     member = web.api_as(web.agency_member)
-    assert member.get(f"/api/cases/{number}").status_code == 403  # not at any meeting yet
+    assert member.get(f"/api/cases/{number}").status_code == 404  # not at any meeting yet: nothing to see
     ok(
         coordinator.post(
             f"/api/cases/{number}/meetings/support",

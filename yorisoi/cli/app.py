@@ -16,6 +16,7 @@ from typer.core import TyperGroup
 
 from yorisoi.cli import (
     audit,
+    backup,
     cases,
     closure,
     consent,
@@ -23,6 +24,7 @@ from yorisoi.cli import (
     directory,
     init,
     lifecycle,
+    login,
     meetings,
     outbox,
     outreach,
@@ -76,7 +78,8 @@ def _root(
             "--as",
             envvar="YORISOI_ACTOR",
             metavar="LOGIN",
-            help="操作する職員のログイン名（ケースを変更するコマンドで必須） / staff login acting",
+            help="操作する職員のログイン名（YORISOI_CLI__SINGLE_OPERATOR=true のときのみ。"
+            "それ以外は `yorisoi login`） / staff login acting, for a single trusted operator only",
         ),
     ] = None,
     json_output: Annotated[
@@ -91,6 +94,10 @@ def _root(
 
 
 app.command("init")(init.init)
+app.command("login")(login.login)
+app.command("logout")(login.logout)
+app.command("backup")(backup.backup)
+app.command("restore")(backup.restore)
 app.command("demo")(demo.demo)
 app.command("topics")(directory.topics)
 app.add_typer(directory.staff_app, name="staff")

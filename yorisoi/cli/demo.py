@@ -112,6 +112,7 @@ def _summary(report: "DemoReport") -> None:
     output.plain("")
     output.plain("見てみるには / to look around:")
     output.plain(f"  export YORISOI_DATABASE__URL=sqlite:///{report.path}")
+    output.plain("  export YORISOI_CLI__SINGLE_OPERATOR=true   # 一人で試すデモ: --as で職員を選ぶ")
     output.plain("  yorisoi case list --stage monitoring")
     hints = (
         ("dv", "case show", "DV等支援措置の世帯（住所は表示されない）"),

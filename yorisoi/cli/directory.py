@@ -21,7 +21,8 @@ def staff_add(
         list[str],
         typer.Option(
             metavar="ROLE",
-            help="役割（複数可）: coordinator, supervisor, agency_member, auditor",
+            help="役割（複数可）: coordinator, supervisor, agency_member, auditor, "
+            "admin（職員・機関の登録のみ）",
             show_default=False,
         ),
     ],
@@ -33,7 +34,7 @@ def staff_add(
     """職員を登録する / add a staff member."""
     from yorisoi import labels
     from yorisoi.cli import output
-    from yorisoi.cli.session import agency_id, database
+    from yorisoi.cli.session import actor, agency_id, database
     from yorisoi.service import directory
 
     with database() as session:
@@ -45,6 +46,7 @@ def staff_add(
             roles=roles,
             agency_id=agency_id(session, agency) if agency else None,
             team=team,
+            actor=actor(session, state(ctx)),
         )
     roles_ja = "・".join(labels.ROLES[r] for r in added.roles)
     output.done(
@@ -86,11 +88,11 @@ def staff_list(ctx: typer.Context) -> None:
 
 def _set_active(ctx: typer.Context, login: str, active: bool) -> None:
     from yorisoi.cli import output
-    from yorisoi.cli.session import database
+    from yorisoi.cli.session import actor, database
     from yorisoi.service import directory
 
     with database() as session:
-        changed = directory.set_staff_active(session, login.strip(), active)
+        changed = directory.set_staff_active(session, login.strip(), active, actor=actor(session, state(ctx)))
     output.done(
         state(ctx),
         f"職員 {changed.login}（{changed.name}）を{'有効' if active else '無効'}にしました。",
@@ -114,6 +116,130 @@ def staff_activate(
     _set_active(ctx, login, True)
 
 
+@staff_app.command("locks")
+def staff_locks(ctx: typer.Context) -> None:
+    """ログインが待機・ロック中のログイン名と端末 / logins and clients kept from signing in now."""
+    from models.timestamps import utcnow
+    from yorisoi.cli import output
+    from yorisoi.cli.session import actor, database
+    from yorisoi.jpdates import tokyo_datetime
+    from yorisoi.service import directory, signin
+    from yorisoi.settings import get_settings
+
+    with database() as session:
+        directory.require_manager(actor(session, state(ctx)), "ログインのロックの確認", "see sign-in locks")
+        rows = signin.held(session, now=utcnow(), policy=get_settings().auth)
+    if state(ctx).json:
+        output.emit_json(rows)
+        return
+    output.table(
+        f"待機・ロック中 {len(rows)} 件",
+        ["種類", "ログイン名・端末", "失敗回数", "状態", "解除予定"],
+        (
+            [
+                "ログイン名" if r.kind == "login" else "端末",
+                r.key,
+                r.failures,
+                "ロック" if r.locked else "待機",
+                tokyo_datetime(r.until).format("YYYY-MM-DD HH:mm:ss"),
+            ]
+            for r in rows
+        ),
+    )
+
+
+@staff_app.command("unlock")
+def staff_unlock(
+    ctx: typer.Context,
+    login: Annotated[str | None, typer.Argument(metavar="LOGIN", help="ログイン名 / login")] = None,
+    client: Annotated[
+        str | None, typer.Option(metavar="ADDRESS", help="端末のアドレスのロックを解除 / a client address")
+    ] = None,
+) -> None:
+    """ログインのロックを解除する（スーパーバイザー・管理者。記録される） / unlock a login or a client."""
+    from models.timestamps import utcnow
+    from yorisoi.cli import output
+    from yorisoi.cli.session import actor, database
+    from yorisoi.service import signin
+
+    with database() as session:
+        signin.unlock(
+            session, actor=actor(session, state(ctx)), login=login, client=client, now=utcnow(), channel="cli"
+        )
+    what = f"ログイン名 {login}" if login else f"端末 {client}"
+    output.done(state(ctx), f"{what} のロックを解除しました。", {"login": login, "client": client})
+
+
+@staff_app.command("sign-ins")
+def staff_sign_ins(
+    ctx: typer.Context,
+    login: Annotated[
+        str | None, typer.Option(metavar="LOGIN", help="このログイン名のみ / only this login")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="件数 / rows")] = 100,
+) -> None:
+    """ログインの記録（成功・失敗・拒否・ログアウト・ロック解除） / the sign-in log, newest first."""
+    from yorisoi.cli import output
+    from yorisoi.cli.session import actor, database
+    from yorisoi.jpdates import tokyo_datetime
+    from yorisoi.service import directory, signin
+
+    with database() as session:
+        directory.require_log_reader(actor(session, state(ctx)))
+        rows = signin.sign_in_log(session, login=login, limit=limit)
+    if state(ctx).json:
+        output.emit_json(rows)
+        return
+    from models.auth import OUTCOME_LABELS_JA
+
+    output.table(
+        f"ログインの記録 {len(rows)} 件",
+        ["日時", "ログイン名", "端末", "経路", "結果", "解除した人"],
+        (
+            [
+                tokyo_datetime(r.at).format("YYYY-MM-DD HH:mm:ss"),
+                r.login,
+                r.client,
+                r.channel,
+                OUTCOME_LABELS_JA.get(r.outcome, r.outcome),
+                r.by or "",
+            ]
+            for r in rows
+        ),
+    )
+
+
+@staff_app.command("changes")
+def staff_changes(
+    ctx: typer.Context, limit: Annotated[int, typer.Option(min=1, max=10_000, help="件数 / rows")] = 100
+) -> None:
+    """職員・関係機関・登録事業所の変更の記録（誰が・いつ） / who changed the directory, newest first."""
+    from yorisoi.cli import output
+    from yorisoi.cli.session import actor, database
+    from yorisoi.jpdates import tokyo_datetime
+    from yorisoi.service import directory
+
+    with database() as session:
+        directory.require_log_reader(actor(session, state(ctx)))
+        rows = directory.directory_log(session, limit=limit)
+    if state(ctx).json:
+        output.emit_json(rows)
+        return
+    output.table(
+        f"変更の記録 {len(rows)} 件",
+        ["日時", "操作した人", "操作", "対象"],
+        (
+            [
+                tokyo_datetime(r.at).format("YYYY-MM-DD HH:mm:ss"),
+                r.actor or "（システム）",
+                r.action,
+                r.subject,
+            ]
+            for r in rows
+        ),
+    )
+
+
 @agency_app.command("add")
 def agency_add(
     ctx: typer.Context,
@@ -132,12 +258,14 @@ def agency_add(
     """関係機関（受付窓口を含む）を登録する / add an agency."""
     from yorisoi import labels
     from yorisoi.cli import output
-    from yorisoi.cli.session import database
+    from yorisoi.cli.session import actor, database
     from yorisoi.service import directory
 
     with database() as session:
         code = labels.code(field, labels.AGENCY_FIELDS, "分野", "Field")
-        added = directory.add_agency(session, name=name, field=code, is_desk=desk)
+        added = directory.add_agency(
+            session, name=name, field=code, is_desk=desk, actor=actor(session, state(ctx))
+        )
     kind = "受付窓口" if added.is_desk else "関係機関"
     output.done(
         state(ctx),
@@ -189,12 +317,14 @@ def provider_add(
     """参加支援の登録事業所を登録する / register a programme provider."""
     from yorisoi import labels
     from yorisoi.cli import output
-    from yorisoi.cli.session import database
+    from yorisoi.cli.session import actor, database
     from yorisoi.service import directory
 
     with database() as session:
         code = labels.code(program, labels.PROGRAMS, "事業", "Programme")
-        added = directory.add_provider(session, name=name, program=code, registered_on=registered_on)
+        added = directory.add_provider(
+            session, name=name, program=code, registered_on=registered_on, actor=actor(session, state(ctx))
+        )
     output.done(
         state(ctx),
         f"登録事業所を登録しました: {added.name}（{labels.PROGRAMS[added.program]}、{added.registered_on}）",

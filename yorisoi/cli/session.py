@@ -120,14 +120,63 @@ def lifecycle() -> Lifecycle:
     return found.lifecycle
 
 
+def database_key() -> str:
+    """The configured database as `yorisoi login` files its token under (no password)."""
+    return shown_url(get_settings().database_url())
+
+
+def client_name() -> str:
+    """Who signs in from where, for the sign-in log: `cli:user@host`."""
+    import getpass
+    import socket
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "?"
+    return f"cli:{user}@{socket.gethostname()}"[:64]
+
+
 def actor(session: Session, cli: CliState) -> Staff:
-    """The staff member named by `--as` / YORISOI_ACTOR."""
-    if not cli.actor_login:
+    """The acting staff member: whoever signed in with `yorisoi login`, or — only where the CLI is
+    configured for a single trusted operator (YORISOI_CLI__SINGLE_OPERATOR=true) — `--as` /
+    YORISOI_ACTOR."""
+    from models.timestamps import utcnow
+    from yorisoi.cli import credentials
+    from yorisoi.service import signin
+
+    settings = get_settings()
+    if cli.actor_login:
+        if not settings.cli.single_operator:
+            raise ActorRequired(
+                "`--as`（YORISOI_ACTOR）は、一人の信頼された操作者だけが使う設定"
+                "（YORISOI_CLI__SINGLE_OPERATOR=true）でのみ使えます。`yorisoi login ログイン名` で"
+                "ログインしてください。",
+                "`--as` (YORISOI_ACTOR) works only where the CLI is configured for a single trusted "
+                "operator (YORISOI_CLI__SINGLE_OPERATOR=true); sign in with `yorisoi login LOGIN`.",
+            )
+        return directory.staff_by_login(session, cli.actor_login.strip())
+    saved = credentials.load(settings.cli.credentials_file(), database_key())
+    if saved is not None:
+        staff = signin.staff_for_token(session, saved["token"], utcnow())
+        if staff is not None:
+            return staff
         raise ActorRequired(
-            "操作する職員を指定してください: `yorisoi --as ログイン名 …` または環境変数 YORISOI_ACTOR。",
-            "Say who is acting: `yorisoi --as LOGIN …` or set YORISOI_ACTOR.",
+            "ログインの有効期限が切れたか、ログアウト・パスワード変更で無効になりました。"
+            "`yorisoi login ログイン名` でもう一度ログインしてください。",
+            "Your sign-in has expired or was ended (sign-out, password change); "
+            "sign in again with `yorisoi login LOGIN`.",
         )
-    return directory.staff_by_login(session, cli.actor_login.strip())
+    if settings.cli.single_operator:
+        raise ActorRequired(
+            "操作する職員を指定してください: `yorisoi --as ログイン名 …` または環境変数 YORISOI_ACTOR"
+            "（または `yorisoi login`）。",
+            "Say who is acting: `yorisoi --as LOGIN …` or set YORISOI_ACTOR (or `yorisoi login`).",
+        )
+    raise ActorRequired(
+        "ログインしてください: `yorisoi login ログイン名`（パスワードを尋ねます）。",
+        "Sign in first: `yorisoi login LOGIN` (it asks for the password).",
+    )
 
 
 def staff(session: Session, login: str) -> Staff:

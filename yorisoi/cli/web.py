@@ -1,6 +1,5 @@
 """`yorisoi web` (the web app) and `yorisoi staff set-password` (its local accounts)."""
 
-import sys
 from typing import Annotated
 
 import typer
@@ -41,17 +40,28 @@ def set_password(
         typer.Option("--password-stdin", help="パスワードを標準入力の1行目から読む / read it from stdin"),
     ] = False,
 ) -> None:
-    """Web画面のパスワードを設定する（以前のログインは無効） / set a web password."""
+    """パスワードを設定する（スーパーバイザー・管理者か本人。以前のログインはすべて無効） / set a password."""
     from yorisoi.cli import output
-    from yorisoi.cli.session import database
+    from yorisoi.cli.login import read_password
+    from yorisoi.cli.session import actor, database
+    from yorisoi.errors import PermissionDenied
     from yorisoi.service import accounts
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("パスワード / password", hide_input=True, confirmation_prompt=True)
     with database() as db:
-        staff = accounts.set_password(db, login.strip(), password)
+        acting = actor(db, state(ctx))
+        if acting.login == login.strip():  # one's own: the current password first
+            current = read_password(
+                password_stdin, confirm=False, prompt="現在のパスワード / current password"
+            )
+            try:
+                accounts.authenticate(db, acting.login, current)
+            except accounts.SignInFailed:
+                raise PermissionDenied(
+                    "現在のパスワードが違います（何も変えていません）。",
+                    "The current password is wrong; nothing was changed.",
+                ) from None
+        password = read_password(password_stdin, confirm=True)
+        staff = accounts.set_password(db, login.strip(), password, actor=acting)
     output.done(
         state(ctx),
         f"{staff.name}（{staff.login}）のパスワードを設定しました。",

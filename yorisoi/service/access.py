@@ -23,7 +23,7 @@ from enum import StrEnum
 from models.caseload import AttendedMeeting, CaseAccessFacts, ListScope
 from models.queries import CaseDetail
 from states import MeetingKind, Role
-from yorisoi.errors import PermissionDenied
+from yorisoi.errors import NotFound, PermissionDenied
 
 
 class Access(StrEnum):
@@ -87,11 +87,24 @@ def may_act(viewer: Viewer, facts: CaseAccessFacts) -> bool:
     return access_to(viewer, facts) is Access.FULL
 
 
+def not_visible(number: str) -> NotFound:
+    """The one answer for a case that does not exist and for one the viewer may not see at all:
+    case numbers are sequential, so two answers would tell outsiders which cases exist."""
+    shown = number.strip().upper()[:32]
+    return NotFound(
+        f"ケース {shown} は見つかりません（存在しないか、閲覧の権限がありません。担当・チーム・"
+        "出席した会議のケースのみ閲覧できます）。",
+        f"No case {shown} that you may view (it does not exist, or only its coordinator, their "
+        "team and the meetings' attendees may see it).",
+    )
+
+
 def refused(number: str) -> PermissionDenied:
-    """The refusal for a case the viewer may not see; it names nothing but the number asked for."""
+    """The refusal for a viewer who sees only a case's meeting material and asks for more (they
+    know the case exists); it names nothing but the number asked for."""
     return PermissionDenied(
-        f"ケース {number} を閲覧する権限がありません（担当・チーム・出席した会議のケースのみ閲覧できます）。",
-        f"You may not view case {number} (only your own, your team's, or meetings you attended).",
+        f"ケース {number} のこの記録を閲覧する権限がありません（出席した会議の資料のみ閲覧できます）。",
+        f"You may not view this record of case {number} (only the material of meetings you attended).",
     )
 
 

@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from models import Staff
 from models.caseload import staff_by_login
+from models.timestamps import utcnow
 from yorisoi.errors import InvalidInput, NotFound, YorisoiError
 
 MIN_PASSWORD_LENGTH = 10
@@ -45,13 +46,25 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def set_password(session: Session, login: str, password: str) -> Staff:
-    """Give `login` a web password (replacing any previous one, which signs out its sessions)."""
+def set_password(session: Session, login: str, password: str, *, actor: Staff | None = None) -> Staff:
+    """Give `login` a password (replacing any previous one): every session of theirs ends at once.
+
+    `actor` (who sets it) must be a supervisor or an administrator, or `login` themselves; the
+    change is recorded in the directory's log. None: the system (the first administrator).
+    """
+    from yorisoi.service.directory import record, require_manager
+    from yorisoi.service.signin import revoke_all
+
     staff = staff_by_login(session, login)
     if staff is None:
         raise NotFound(f"職員 {login} は登録されていません。", f"No staff member {login!r}.")
+    if actor is not None and actor.id != staff.id:
+        require_manager(actor, "他の職員のパスワード設定", "set another staff member's password")
     staff.password_hash = hash_password(password)
     session.add(staff)
+    assert staff.id is not None
+    revoke_all(session, staff_id=staff.id, why="password", now=utcnow())
+    record(session, actor, "password_set", staff.login, {})
     session.commit()
     return staff
 

@@ -29,7 +29,6 @@ from states.guards import Actor
 from yorisoi.errors import (
     GuardFailed,
     InvalidInput,
-    NotFound,
     PermissionDenied,
     TriggerNotAllowed,
     VersionConflict,
@@ -257,8 +256,13 @@ def open_case(
             household_id = add_row(
                 session, Household(address=parsed.person.address, dv_protected=parsed.person.dv_protected)
             )
-        elif session.get(Household, household_id) is None:
-            raise NotFound(f"世帯 {household_id} は存在しません。", f"No household {household_id}.")
+        elif not _may_join_household(session, actor, household_id):
+            raise InvalidInput(
+                f"世帯 {household_id} には追加できません（存在しないか、この世帯のケースを閲覧する権限が"
+                "ありません。世帯への追加は、その世帯のケースの担当・チーム、またはスーパーバイザーのみ）。",
+                f"Cannot join household {household_id}: it does not exist, or you may not see any of its "
+                "cases (only their coordinators, their teams and supervisors may add to a household).",
+            )
         person_id = add_row(
             session,
             Person(
@@ -320,6 +324,26 @@ def open_case(
             digest=digest,
         )
     return Fired(case_id, number, "open_case", "", stage, 1)
+
+
+def _may_join_household(session: Session, actor: Staff, household_id: int) -> bool:
+    """A person joins an existing household (and sees its address) only through a case of it the
+    actor may see in full, or by a supervisor. A missing household answers the same as a
+    forbidden one, so walking ids tells nothing."""
+    from models import caseload
+    from yorisoi.service.access import Access, Viewer, access_to
+
+    if session.get(Household, household_id) is None:
+        return False
+    if Role.SUPERVISOR in actor.roles:
+        return True
+    assert actor.id is not None
+    viewer = Viewer(actor.id, actor.login, frozenset(actor.roles), actor.team, actor.active)
+    for case_id in caseload.household_case_ids(session, household_id):
+        facts = caseload.access_facts(session, case_id, actor.id)
+        if facts is not None and access_to(viewer, facts) is Access.FULL:
+            return True
+    return False
 
 
 def _staff_with_role(session: Session, staff_id: int, role: str) -> Staff:

@@ -14,7 +14,7 @@ from models import caseload, queries
 from models.caseload import CaseAccessFacts
 from models.queries import CaseDetail, TimelineEntry
 from yorisoi.errors import NotFound
-from yorisoi.service.access import Access, Viewer, access_to, redact, refused
+from yorisoi.service.access import Access, Viewer, access_to, not_visible, redact, refused
 from yorisoi.service.access_log import record_view
 from yorisoi.service.journal import find_case_id
 
@@ -30,21 +30,26 @@ class CaseView:
 def _checked(
     session: Session, viewer: Viewer, number: str, what: str, channel: str, need_full: bool
 ) -> tuple[int, Access, CaseAccessFacts]:
-    case_id = find_case_id(session, number.strip().upper())
+    try:
+        case_id = find_case_id(session, number.strip().upper())
+    except NotFound:
+        raise not_visible(number) from None
     facts = caseload.access_facts(session, case_id, viewer.id)
     if facts is None:  # deleted between the two reads
-        raise NotFound(f"ケース番号 {number} は存在しません。", f"There is no case numbered {number}.")
+        raise not_visible(number)
     access = access_to(viewer, facts)
     if access is Access.NONE or (need_full and access is not Access.FULL):
         record_view(session, case_id=case_id, staff_id=viewer.id, what=what, channel=channel, granted=False)
-        raise refused(number)
+        # An outsider gets the answer a missing case gets; a meeting attendee knows it exists.
+        raise not_visible(number) if access is Access.NONE else refused(number)
     return case_id, access, facts
 
 
 def view_case(
     session: Session, viewer: Viewer, number: str, *, channel: str, with_timeline: bool = False
 ) -> CaseView:
-    """The part of case `number` the viewer may see (access-logged); refused: PermissionDenied.
+    """The part of case `number` the viewer may see (access-logged); refused: `not_visible` (the
+    same NotFound as a missing case), or PermissionDenied for more than meeting material.
 
     `with_timeline` adds the audit trail where the viewer may see the whole record.
     """

@@ -17,10 +17,11 @@ from yorisoi.service.access_log import AccessLogWriter
 from yorisoi.settings import Settings
 from yorisoi.web import errors
 from yorisoi.web.api import actions, audit, auth, cases, inbox, lifecycle, records, reports
+from yorisoi.web.body_limit import BodyLimit
 from yorisoi.web.config import WebSettings, secret_key
 from yorisoi.web.pages import approvals as approval_pages
 from yorisoi.web.pages import auth as auth_pages
-from yorisoi.web.pages import board, case_forms, case_page, intake, oversight
+from yorisoi.web.pages import board, case_forms, case_page, intake, locks, oversight
 from yorisoi.web.sessions import SessionCodec
 
 SECURITY_HEADERS = {
@@ -77,16 +78,16 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.web = web
+    app.state.clock = clock
     app.state.codec = SessionCodec(
-        secret_key(web, settings.data_dir),
-        max_age=web.session_max_age_seconds,
-        secure=web.secure_cookies,
-        clock=clock,
+        secret_key(web, settings.data_dir), max_age=web.session_max_age_seconds, secure=web.secure_cookies
     )
     if engine is not None:
         app.state.engine = engine
         app.state.access_log = AccessLogWriter(engine)
     errors.install(app)
+    app.add_middleware(BodyLimit, limit=web.max_body_bytes)
 
     @app.middleware("http")
     async def _headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -98,7 +99,7 @@ def create_app(
 
     for api in (auth, cases, actions, records, inbox, reports, audit, lifecycle):
         app.include_router(api.router)
-    for page in (auth_pages, board, intake, case_page, case_forms, approval_pages, oversight):
+    for page in (auth_pages, board, intake, case_page, case_forms, approval_pages, oversight, locks):
         app.include_router(page.router, include_in_schema=False)
     static = resources.files("yorisoi.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")

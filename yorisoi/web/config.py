@@ -20,6 +20,12 @@ class WebSettings(BaseSettings):
     session_max_age_seconds: int = Field(
         default=8 * 3600, ge=60, le=7 * 24 * 3600, description="A sign-in lasts this long (a working day)."
     )
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        le=256 * 1024 * 1024,
+        description="Larger request bodies are refused (413) before they are read whole.",
+    )
     secure_cookies: bool = Field(
         default=False, description="Send cookies over HTTPS only; turn on behind a TLS proxy."
     )

@@ -10,7 +10,9 @@ are written after its session ends, in their own short transaction (`AccessLogWr
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -18,15 +20,16 @@ from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from models import Staff
-from models.caseload import staff_by_id
 from models.db import read_only, session_scope
 from states import LifecycleMachine
 from yorisoi import runtime
 from yorisoi.errors import PermissionDenied
+from yorisoi.service import signin
 from yorisoi.service.access import Viewer
 from yorisoi.service.access_log import AccessLogWriter, collect_views
+from yorisoi.settings import Settings
 from yorisoi.web.errors import CsrfRefused, NotSignedIn
-from yorisoi.web.sessions import SessionCodec, SessionData, password_fingerprint, tokens_match
+from yorisoi.web.sessions import SessionCodec, SessionData, tokens_match
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -71,19 +74,44 @@ def web_session(request: Request) -> SessionData:
     return found
 
 
+def now(request: Request) -> dt.datetime:
+    """The app's clock (injectable: tests move it instead of sleeping)."""
+    return dt.datetime.fromtimestamp(request.app.state.clock(), dt.UTC)
+
+
+def settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def client_address(request: Request) -> str:
+    """The client's address (behind a proxy: as uvicorn's proxy headers set it)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class PageUser:
+    """What the page frame shows of the signed-in user: plain values, readable after the
+    request's database session has ended (an error page is drawn after it rolled back)."""
+
+    id: int
+    login: str
+    name: str
+    roles: tuple[str, ...]
+
+
 def current_user(request: Request, session: SessionDep) -> Staff:
-    """The signed-in staff member, or `NotSignedIn` (API: 401; pages: to the sign-in form)."""
+    """The signed-in staff member, or `NotSignedIn` (API: 401; pages: to the sign-in form).
+
+    Signed in means: the cookie's token names a session that is neither expired nor revoked,
+    of an active staff member (`signin.staff_for_token`)."""
     data = web_session(request)
-    if data.staff_id is None:
+    if data.token is None:
         raise NotSignedIn()
-    staff = staff_by_id(session, data.staff_id)
-    if (
-        staff is None
-        or not staff.active
-        or password_fingerprint(staff.password_hash) != data.password_fingerprint
-    ):
+    staff = signin.staff_for_token(session, data.token, now(request))
+    if staff is None:
         raise NotSignedIn()
-    request.state.user = staff
+    assert staff.id is not None
+    request.state.user = PageUser(staff.id, staff.login, staff.name, tuple(staff.roles))
     return staff
 
 

@@ -24,6 +24,7 @@ from yorisoi.errors import (
     YorisoiError,
 )
 from yorisoi.service.accounts import SignInFailed
+from yorisoi.service.signin import SignInThrottled
 
 
 class NotSignedIn(YorisoiError):
@@ -46,6 +47,7 @@ class CsrfRefused(YorisoiError):
 STATUS: tuple[tuple[type[YorisoiError], int], ...] = (
     (NotSignedIn, 401),
     (SignInFailed, 401),
+    (SignInThrottled, 429),
     (CsrfRefused, 403),
     (PermissionDenied, 403),
     (NotFound, 404),
@@ -55,8 +57,12 @@ STATUS: tuple[tuple[type[YorisoiError], int], ...] = (
     (GuardFailed, 422),
 )
 
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
-_HTTP_JA = {404: "ページが見つかりません。", 405: "この操作はできません。"}
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}
+_HTTP_JA = {
+    404: "ページが見つかりません。",
+    405: "この操作はできません。",
+    413: "送信されたデータが大きすぎます。",
+}
 
 
 def status_of(error: YorisoiError) -> int:
@@ -80,8 +86,12 @@ def _yorisoi_error(request: Request, exc: Exception) -> Response:
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
     status = status_of(exc)
     if is_api(request):
-        return JSONResponse(exc.as_dict(), status_code=status)
-    return _error_page(request, status, exc.as_dict())
+        answer: Response = JSONResponse(exc.as_dict(), status_code=status)
+    else:
+        answer = _error_page(request, status, exc.as_dict())
+    if isinstance(exc, SignInThrottled):
+        answer.headers["Retry-After"] = str(exc.retry_after)
+    return answer
 
 
 def _validation_error(request: Request, exc: Exception) -> Response:

@@ -6,6 +6,7 @@ The bodies of the actions themselves are the case service's input models
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,6 +20,22 @@ class LoginIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     login: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=1024)
+
+
+class UnlockIn(BaseModel):
+    """One of the two: a login, or a client address."""
+
+    model_config = ConfigDict(extra="forbid")
+    login: str | None = Field(None, min_length=1, max_length=64)
+    client: str | None = Field(None, min_length=1, max_length=64)
+
+
+class HeldOut(BaseModel):
+    kind: str = Field(description="login or client")
+    key: str
+    failures: int
+    locked: bool = Field(description="Locked (else only delayed)")
+    until: dt.datetime
 
 
 class Me(BaseModel):
@@ -70,6 +87,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (403, "Permission, access or CSRF refusal"),
         (404, "Unknown case"),
         (409, "Version conflict"),
+        (413, "Request body too large"),
         (422, "Invalid input, action not allowed now, or a rule does not hold"),
+        (429, "Too many failed sign-ins: wait (Retry-After) or ask for an unlock"),
     )
 }

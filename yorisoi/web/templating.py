@@ -51,6 +51,7 @@ NAV: tuple[tuple[str, str, frozenset[str] | None], ...] = (
     ("/reports", "年度統計", frozenset({Role.COORDINATOR, Role.SUPERVISOR, Role.AUDITOR})),
     ("/audit", "監査", frozenset({Role.SUPERVISOR, Role.AUDITOR})),
     ("/lifecycle", "ライフサイクル", None),
+    ("/locks", "ロック解除", frozenset({Role.SUPERVISOR, Role.ADMIN})),
 )
 
 
