@@ -254,6 +254,10 @@ def test_a_tampered_checkpoint_or_one_signed_with_another_key_is_a_problem(
     assert "署名が内容と一致しません" in report.checkpoint.ja
     with pytest.raises(CheckpointRefused, match="--accept-rewind"):
         write_checkpoint(session, key, settings.checkpoint_dir())
+    # Someone looked into it and starts anew: the next checkpoint is the one verify trusts.
+    anew = write_checkpoint(session, key, settings.checkpoint_dir(), accept_rewind="破損のため作り直し")
+    assert anew.sequence == 2 and _verify(session, machine, settings).ok
+    anew.path.unlink()
     written.path.unlink()
     write_checkpoint(session, AuditKey(b"x" * 40, "another"), settings.checkpoint_dir())
     other = _verify(session, machine, settings)
