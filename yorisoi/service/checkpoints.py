@@ -141,10 +141,8 @@ class Header:
     key_id: str
     cases: int
     accepted_rewind: dict[str, Any] | None
-
-    def label(self) -> str:
-        """`第12号（2026-12-01 19:00）`, as the messages name it."""
-        return f"第{self.sequence}号（{tokyo_datetime(self.created_at).strftime('%Y-%m-%d %H:%M')}）"
+    label: str
+    """`第12号（2026-12-01 19:00）`, as the messages name it."""
 
 
 class _Unusable(Exception):
@@ -207,13 +205,15 @@ def read_header(path: Path, key: AuditKey) -> Header:
             f"チェックポイント {path.name} の署名が内容と一致しません（ファイルの改ざん・破損の可能性）。",
             f"The checkpoint {path.name} does not match its signature (edited or damaged).",
         )
+    sequence, created_at = int(first["sequence"]), dt.datetime.fromisoformat(first["created_at"])
     return Header(
         path=path,
-        sequence=int(first["sequence"]),
-        created_at=dt.datetime.fromisoformat(first["created_at"]),
+        sequence=sequence,
+        created_at=created_at,
         key_id=str(first["key_id"]),
         cases=int(trailer["cases"]),
         accepted_rewind=first.get("accepted_rewind"),
+        label=f"第{sequence}号（{tokyo_datetime(created_at).strftime('%Y-%m-%d %H:%M')}）",
     )
 
 
@@ -241,24 +241,23 @@ def _behind(
     `number`: the case's number now (None: the case is gone); `now`: how many events it has;
     `head_at`: the hash of its event number `entry.version` (None: there is none).
     """
-    where = header.label()
     if number is None:
         return (
             None,
             f"ケース {entry.number} がありません"
-            f"（チェックポイント{where}にはありました。ケースごと削除された可能性）。",
+            f"（チェックポイント{header.label}にはありました。ケースごと削除された可能性）。",
             f"case {entry.number} is gone; checkpoint {header.sequence} had it (deleted with its events?)",
         )
     if number != entry.number:
         return (
             None,
-            f"ケース番号がチェックポイント{where}と違います（{entry.number} → {number}）。",
+            f"ケース番号がチェックポイント{header.label}と違います（{entry.number} → {number}）。",
             f"the case number changed since checkpoint {header.sequence} ({entry.number} -> {number})",
         )
     if now < entry.version:
         return (
             entry.version,
-            f"監査記録が第{now}番までしかありません。チェックポイント{where}では第{entry.version}番までありました"
+            f"監査記録が第{now}番までしかありません。チェックポイント{header.label}では第{entry.version}番までありました"
             "（末尾の記録の削除・ケースの巻き戻しの可能性）。",
             f"the case has {now} events; checkpoint {header.sequence} saw {entry.version} "
             "(trailing events deleted and the case rewound?)",
@@ -266,7 +265,7 @@ def _behind(
     if head_at != entry.head:
         return (
             entry.version,
-            f"第{entry.version}番の記録がチェックポイント{where}の時点と違います（記録の削除・差し替えの可能性）。",
+            f"第{entry.version}番の記録がチェックポイント{header.label}の時点と違います（記録の削除・差し替えの可能性）。",
             f"event {entry.version} differs from the one checkpoint {header.sequence} saw "
             "(deleted or replaced?)",
         )
@@ -422,7 +421,7 @@ def for_verify(settings: Settings, *, now: dt.datetime | None = None) -> Checkpo
         return CheckpointCheck(CheckpointOutcome("unusable", exc.ja, exc.en))
     age = (now or utcnow()) - header.created_at
     stale = age > dt.timedelta(hours=settings.audit.checkpoint_max_age_hours)
-    ja = f"チェックポイント{header.label()}・{header.cases:,} ケースと照合しました。"
+    ja = f"チェックポイント{header.label}・{header.cases:,} ケースと照合しました。"
     en = f"Compared with checkpoint {header.sequence} of {header.created_at.isoformat()}"
     en += f" ({header.cases} cases)."
     if stale:
@@ -506,7 +505,7 @@ def write_checkpoint(
             back = went_back(session, header)
             if back and not accept_rewind:
                 raise CheckpointRefused(
-                    f"{len(back)} 件のケースがチェックポイント{header.label()}より前の状態に戻っています。"
+                    f"{len(back)} 件のケースがチェックポイント{header.label}より前の状態に戻っています。"
                     "新しいチェックポイントは作成しません（`yorisoi audit verify` で確認してください）。",
                     f"{len(back)} case(s) went back behind checkpoint {header.sequence}; no new checkpoint "
                     "written (see `yorisoi audit verify`).",
