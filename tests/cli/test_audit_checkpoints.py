@@ -3,6 +3,7 @@ is refused until the step back is accepted with a reason, and someone is told ea
 
 from __future__ import annotations
 
+import gzip
 import stat
 from pathlib import Path
 
@@ -109,3 +110,19 @@ def test_checkpoint_without_a_key_is_an_error_that_says_how_to_make_one(town: Cl
     result = town("audit", "checkpoint", ok=False)
     assert result.exit_code == 1 and "`yorisoi audit keygen`" in result.stderr
     assert town.json("audit", "checkpoint", ok=False)["code"] == "audit_key"
+
+
+def test_verify_fails_when_the_newest_checkpoint_was_tampered_with(keyed: Cli) -> None:
+    open_case(keyed)
+    keyed("audit", "checkpoint")
+    [written] = get_settings().checkpoint_dir().iterdir()
+    data = gzip.decompress(written.read_bytes()).replace(b',1,"', b',2,"')  # "the case had 2 events"
+    written.write_bytes(gzip.compress(data))
+    result = keyed("audit", "verify", ok=False)
+    assert result.exit_code == 1
+    assert "監査記録と各記録に問題はありませんが、チェックポイントを信頼できません" in result.stdout
+    assert (
+        "注意: チェックポイント checkpoint-000001-" in result.stdout
+        and "署名が内容と一致しません" in result.stdout
+    )
+    assert keyed.json("audit", "verify", ok=False)["checkpoint"]["status"] == "unusable"

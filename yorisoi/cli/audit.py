@@ -63,12 +63,18 @@ def verify(
             where = f"第{problem.seq}番の記録" if problem.seq is not None else "記録なし"
             output.plain(f"{problem.case_number} {where}: {problem.ja}")
             output.plain(f"    {problem.en}")
-        if report.ok and not unchecked:
-            output.plain(f"{checked}: OK（改ざん・欠落・不正な遷移・記録との不一致・巻き戻しはありません）")
-        elif report.ok:
+        if report.problems:
+            output.plain(f"{checked}: {report.broken_cases} 件のケースに問題があります。")
+        elif outcome.failed:
+            output.plain(
+                f"{checked}: 監査記録と各記録に問題はありませんが、"
+                "チェックポイントを信頼できません（下の注意）。"
+            )
+        elif unchecked:
             output.plain(f"{checked}: 監査記録と各記録に問題はありません（巻き戻しは未確認。下の注意を参照）")
         else:
-            output.plain(f"{checked}: {report.broken_cases} 件のケースに問題があります。")
+            output.plain(f"{checked}: OK（改ざん・欠落・不正な遷移・記録との不一致・巻き戻しはありません）")
+        if not report.ok:
             output.plain(WHAT_TO_DO)
         for note in report.notes():
             output.plain(f"注意: {note}" if unchecked and note == outcome.ja else note)
