@@ -192,6 +192,8 @@ def _outbox_insert_sql() -> str:
 
 _INSERT_OUTBOX = _outbox_insert_sql()
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a DateTime on SQLite
+_PAYLOAD: dict[str, Any] = {"case": {}}  # what the service records for an action that sets no case column
+_PAYLOAD_JSON = json.dumps(_PAYLOAD)
 
 
 def _raw_connection(path: Path) -> sqlite3.Connection:
@@ -223,13 +225,13 @@ def _raw_transition(conn: sqlite3.Connection, case_id: int, actor_id: int) -> No
             to_stage=TO_STAGE,
             actor_id=actor_id,
             occurred_at=moment,
-            payload={},
+            payload=_PAYLOAD,
         )
         if conn.execute(_UPDATE, (TO_STAGE, seq, digest, stamp, case_id, version)).rowcount != 1:
             raise RuntimeError(f"version conflict on case {case_id}")
         conn.execute(
             _INSERT_EVENT,
-            (case_id, seq, episode, TRIGGER, stage, TO_STAGE, actor_id, stamp, "{}", head, digest),
+            (case_id, seq, episode, TRIGGER, stage, TO_STAGE, actor_id, stamp, _PAYLOAD_JSON, head, digest),
         )
         outbox_payload = json.dumps(
             {"case_number": number, "action": TRIGGER, "from_stage": stage, "to_stage": TO_STAGE, "seq": seq}

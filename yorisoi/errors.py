@@ -6,7 +6,9 @@ YorisoiError
 ├── PermissionDenied         the actor's roles do not allow the action
 ├── TriggerNotAllowed        the lifecycle has no such action from the case's stage
 ├── GuardFailed              a rule (consent, four-eyes, closure …) does not hold
-└── VersionConflict          someone else changed the case first; nothing was written
+├── VersionConflict          someone else changed the case first; nothing was written
+├── AuditKeyError            the checkpoint key is configured but cannot be used
+└── CheckpointRefused        a case went back behind the newest signed checkpoint
 """
 
 from __future__ import annotations
@@ -64,3 +66,24 @@ class GuardFailed(YorisoiError):
 
 class VersionConflict(YorisoiError):
     code = "version_conflict"
+
+
+class AuditKeyError(YorisoiError):
+    code = "audit_key"
+
+
+class CheckpointRefused(YorisoiError):
+    """No new checkpoint: the newest one cannot be read with the key, or cases went back behind it
+    (`problems`: case number, Japanese, English) — signing that state would hide it."""
+
+    code = "checkpoint_refused"
+
+    def __init__(self, ja: str, en: str, problems: Sequence[tuple[str, str, str]] = ()) -> None:
+        super().__init__(ja, en)
+        self.problems = tuple(problems)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            **super().as_dict(),
+            "problems": [{"case": n, "message_ja": ja, "message_en": en} for n, ja, en in self.problems],
+        }

@@ -10,7 +10,9 @@ What runs when (Asia/Tokyo):
   `monitoring-due` also runs when a case enters 支援・モニタリング (a deployment trigger on
   the `yorisoi.case.stage-changed` event: the example of an automation on yorisoi's events);
 - `dispatch-notifications` at `sweep.dispatch_cron` (messages still wait for business hours);
-- `relay-events` every `sweep.relay_interval_seconds`, turning case actions into those events.
+- `relay-events` every `sweep.relay_interval_seconds`, turning case actions into those events;
+- `audit-checkpoint` at `audit.checkpoint_cron` (19:00 daily), when a checkpoint key is
+  configured: without one it is left out, and `serve` says so.
 
 Prefect is imported inside the functions that need it, never at module import.
 """
@@ -233,6 +235,7 @@ def deployments(settings: Settings) -> list[RunnerDeployment]:
     from prefect.schedules import Cron, Interval
 
     from flows import (
+        audit_checkpoint,
         consent_review,
         dispatch_notifications,
         half_year_progress,
@@ -268,12 +271,33 @@ def deployments(settings: Settings) -> list[RunnerDeployment]:
             tags=["yorisoi", "events"],
         )
     )
+    if checkpoints_signed(settings):
+        result.append(
+            audit_checkpoint.audit_checkpoint.to_deployment(
+                name=SERVE_DEPLOYMENT,
+                schedules=[Cron(settings.audit.checkpoint_cron, timezone=TIMEZONE)],
+                tags=["yorisoi", "audit"],
+            )
+        )
     return result
+
+
+def checkpoints_signed(settings: Settings) -> bool:
+    """Whether a checkpoint key is configured (an unusable one is an error, raised here)."""
+    from yorisoi.service.checkpoints import load_key
+
+    return load_key(settings) is not None
 
 
 def serve(settings: Settings, *, port: int = 4200, host: str = "127.0.0.1") -> None:
     """Run every flow on its schedule until interrupted (Ctrl-C or SIGTERM)."""
     use_prefect_environment(settings)
+    if not checkpoints_signed(settings):
+        print(
+            "監査チェックポイントは鍵（YORISOI_AUDIT__KEY / YORISOI_AUDIT__KEY_FILE）が未設定のため"
+            "作成しません / no audit checkpoints: no key is configured",
+            flush=True,
+        )
     api_url = os.environ.get("PREFECT_API_URL")
     server: PrefectServer | None = None
     if not api_url:

@@ -3,6 +3,7 @@
 YORISOI_DATA_DIR=/srv/yorisoi
 YORISOI_DATABASE__URL=postgresql://yorisoi@db/yorisoi
 YORISOI_LIFECYCLE__FILE=/etc/yorisoi/lifecycle.yaml
+YORISOI_AUDIT__KEY_FILE=/etc/yorisoi/audit.key
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from yorisoi.vocabulary import DEFAULT_TOPICS
@@ -175,6 +176,40 @@ class CliSettings(BaseModel):
         return base / "credentials.json"
 
 
+class AuditSettings(BaseModel):
+    key: SecretStr | None = Field(
+        default=None,
+        description="Key that signs the audit checkpoints (at least 32 characters; `yorisoi audit keygen` "
+        "makes one). Kept outside the database, and away from the web server, which does not need it.",
+    )
+    key_file: Path | None = Field(
+        default=None,
+        description="A file holding that key (readable by its owner only, mode 0600), instead of `key`.",
+    )
+    checkpoint_dir: Path | None = Field(
+        default=None,
+        description="Where signed checkpoints are written; empty means <data_dir>/audit-checkpoints. "
+        "Best on another machine or on write-once storage.",
+    )
+    checkpoint_cron: str = Field(
+        default="0 19 * * *",
+        pattern=r"^\S+( \S+){4}$",
+        description="When `yorisoi serve` writes a checkpoint (cron, Asia/Tokyo); only with a key.",
+    )
+    checkpoint_max_age_hours: int = Field(
+        default=48,
+        ge=1,
+        le=24 * 31,
+        description="`audit verify` warns when the newest checkpoint is older than this.",
+    )
+    notify: str | None = Field(
+        default=None,
+        pattern=r"^(staff|role):[A-Za-z0-9_.@-]{1,150}$",
+        description="Apprise recipient (role:… or staff:…) told of every checkpoint written or "
+        "refused, so a copy of each lives outside this machine; empty means nobody.",
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="YORISOI_", env_nested_delimiter="__", extra="ignore")
 
@@ -190,11 +225,15 @@ class Settings(BaseSettings):
     reports: ReportSettings = Field(default_factory=ReportSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     cli: CliSettings = Field(default_factory=CliSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
 
     def database_url(self) -> str:
         if self.database.url:
             return self.database.url
         return f"sqlite:///{self.data_dir / 'yorisoi.db'}"
+
+    def checkpoint_dir(self) -> Path:
+        return self.audit.checkpoint_dir or self.data_dir / "audit-checkpoints"
 
     def topics(self) -> dict[str, str]:
         return _load_topics(self.vocabulary.topics_file)

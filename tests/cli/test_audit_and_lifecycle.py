@@ -14,16 +14,22 @@ from yorisoi.cli.app import app
 from yorisoi.settings import get_settings
 
 
-def test_audit_verify_passes_on_an_untouched_database(town: Cli) -> None:
+def test_audit_verify_passes_on_an_untouched_database_and_says_what_it_did_not_check(town: Cli) -> None:
     number = open_case(town)
     to_monitoring(town, number)
     open_case(town)
     result = town("audit", "verify")
-    assert (
-        result.stdout.strip()
-        == "ケース 2 件・監査記録 7 件を検証しました: OK（改ざん・欠落・不正な遷移はありません）"
-    )
-    assert town.json("audit", "verify") == {"ok": True, "cases": 2, "events": 7, "problems": []}
+    assert result.stdout.splitlines() == [
+        "ケース 2 件・監査記録 7 件を検証しました: "
+        "監査記録と各記録に問題はありません（巻き戻しは未確認。下の注意を参照）",
+        "注意: チェックポイントの鍵（YORISOI_AUDIT__KEY または YORISOI_AUDIT__KEY_FILE）が"
+        "設定されていないため、末尾の記録の削除・ケースの巻き戻しは確認していません。",
+    ]
+    report = town.json("audit", "verify")
+    assert (report["ok"], report["cases"], report["events"], report["problems"]) == (True, 2, 7, [])
+    assert report["not_compared"] == {} and report["checkpoint"]["status"] == "no_key"
+    strict = town("audit", "verify", "--require-checkpoint", ok=False)
+    assert strict.exit_code == 1 and "巻き戻しは未確認" in strict.stdout
 
 
 def test_audit_verify_reports_an_edited_event_and_exits_1(town: Cli) -> None:
@@ -43,7 +49,9 @@ def test_audit_verify_reports_an_edited_event_and_exits_1(town: Cli) -> None:
     assert f"{number} 第6番の記録: 記録の内容がハッシュと一致しません（改ざんの可能性）。" in result.stdout
     assert untouched not in result.stdout
     report = town.json("audit", "verify", ok=False)
-    assert report["ok"] is False and [(p["case"], p["seq"]) for p in report["problems"]] == [(number, 6)]
+    assert report["ok"] is False and [(p["case"], p["seq"], p["code"]) for p in report["problems"]] == [
+        (number, 6, "chain")
+    ]
 
 
 def test_lifecycle_diagram_prints_mermaid_of_the_default(cli: Cli) -> None:

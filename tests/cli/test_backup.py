@@ -109,7 +109,7 @@ def test_sqlite_backup_while_writing_restores_to_a_verified_database(
     get_settings.cache_clear()
     assert cli.json("restore", str(target), ok=False)["code"] == "invalid_input"  # needs --yes
     restored = cli("restore", str(target), "--yes").stdout
-    assert "復元しました" in restored and "OK（改ざん・欠落・不正な遷移はありません）" in restored
+    assert "復元しました" in restored and "監査記録と各記録に問題はありません" in restored
     verified = cli.json("audit", "verify")
     copied = _cases(f"sqlite:///{tmp_path / 'restored' / 'yorisoi.db'}")
     assert verified["ok"] is True and verified["problems"] == []
@@ -161,6 +161,6 @@ def test_postgres_backup_while_writing_restores_to_a_verified_database(
     monkeypatch.setenv("YORISOI_DATABASE__URL", empty)
     get_settings.cache_clear()
     restored = cli("restore", str(target), "--yes").stdout
-    assert "OK（改ざん・欠落・不正な遷移はありません）" in restored
+    assert "監査記録と各記録に問題はありません" in restored
     verified = json.loads(cli("--json", "audit", "verify").stdout)
     assert verified["ok"] is True and before <= verified["cases"] <= after + 1

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 from sqlmodel import Session, col
 
 from models import Case, OutboxMessage
@@ -126,3 +126,70 @@ def test_relay_flow_emits_case_events_and_marks_them_sent(flow_db: Engine) -> No
         )
         assert {status for (status,) in rows} == {"sent"}
     assert relay_events(RelayParams()).relayed == 0
+
+
+def test_audit_checkpoint_flow_writes_then_fails_on_a_rewound_case(
+    flow_db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prefect.events.clients import AssertingEventsClient
+    from prefect.events.worker import EventsWorker
+
+    from flows.audit_checkpoint import REFUSED, WRITTEN, audit_checkpoint
+    from tests import factories
+
+    monkeypatch.setenv("YORISOI_AUDIT__KEY", "k" * 40)
+    monkeypatch.setenv("YORISOI_AUDIT__NOTIFY", "role:auditor")
+    get_settings.cache_clear()
+    with Session(flow_db, expire_on_commit=False) as session:
+        world = build_world(session)
+        case = factories.open_case(session, world, default_machine())
+        factories.fire(session, default_machine(), case.case_id, "start_assessment", world.coordinator)
+
+    EventsWorker.set_client_override(AssertingEventsClient)
+    try:
+        written = audit_checkpoint()
+        with flow_db.begin() as connection:  # back to 受付: the assessment's event deleted, the row rewound
+            connection.execute(text("DELETE FROM outbox_message WHERE idempotency_key LIKE '%:event:2'"))
+            connection.execute(text("DELETE FROM audit_event WHERE seq = 2"))
+            connection.execute(
+                text("UPDATE \"case\" SET version = 1, stage = 'intake', "
+                     "audit_head = (SELECT hash FROM audit_event WHERE seq = 1)")
+            )  # fmt: skip
+        refused = audit_checkpoint(return_state=True)
+        events = [e for client in AssertingEventsClient.all for e in client.events]
+    finally:
+        EventsWorker.drain_all()
+        EventsWorker.set_client_override(None)
+        AssertingEventsClient.reset()
+
+    assert written.written and written.summary["sequence"] == 1 and written.summary["cases"] == 1
+    assert refused.is_failed()
+    ours = [(e.event, e.payload) for e in events if e.event.startswith("yorisoi.audit.")]
+    assert [name for name, _payload in ours] == [WRITTEN, REFUSED]
+    assert ours[0][1]["hmac"] == written.summary["hmac"] and ours[1][1] == {
+        "count": 1,
+        "cases": [case.number],
+    }
+    files = sorted(p.name for p in get_settings().checkpoint_dir().iterdir())
+    assert len(files) == 1 and files[0].startswith("checkpoint-000001-")
+    told = [
+        json.loads(line)
+        for line in (get_settings().data_dir / "notifications.jsonl").read_text().splitlines()
+    ]
+    assert [m["title"] for m in told] == [
+        "監査チェックポイント第1号",
+        "監査チェックポイントを作成できません（要確認）",
+    ]
+
+
+def test_serve_schedules_audit_checkpoints_only_with_a_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    from yorisoi.serve import deployments
+
+    names = {d.flow_name for d in deployments(get_settings())}
+    assert "audit-checkpoint" not in names and len(names) == 7
+    monkeypatch.setenv("YORISOI_AUDIT__KEY", "k" * 40)
+    monkeypatch.setenv("YORISOI_AUDIT__CHECKPOINT_CRON", "30 20 * * *")
+    get_settings.cache_clear()
+    [served] = [d for d in deployments(get_settings()) if d.flow_name == "audit-checkpoint"]
+    assert served.schedules is not None
+    assert served.schedules[0].schedule.cron == "30 20 * * *"  # type: ignore[union-attr]

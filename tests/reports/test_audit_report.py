@@ -118,7 +118,14 @@ def test_audit_reports_forged_four_eyes_violations_and_approvals_without_a_meeti
         (closed.number, "four_eyes_closure"),
     }
     assert not report.clean
-    assert report.chain.ok  # the forgeries bypassed the audit trail: only reading the tables finds them
+    # The forgeries bypassed the audit trail, and the tables no longer say what its events say.
+    assert {(p.case_number, p.seq, p.code) for p in report.chain.problems} == {
+        (own.number, 6, "record"),  # the approve_plan event names sato, the row tanaka
+        (bare.number, None, "record"),  # no event made the inserted plan
+        (moved.number, 6, "record"),  # the approval's meeting
+        (closed.number, 3, "record"),  # the approve_closure event names sato
+    }
+    assert any("承認者が監査記録と違います（表: tanaka (#" in p.ja for p in report.chain.problems)
     findings = next(s for s in audit_sheets(report, machine) if s.key == "findings")
     assert {row[0] for row in findings.rows} == {own.number, bare.number, moved.number, closed.number}
     assert any("四つの目の原則違反" in str(row[2]) for row in findings.rows)

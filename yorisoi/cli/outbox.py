@@ -169,7 +169,11 @@ def dispatch(
     moment = _moment(now)
     notifier = notifier_for(settings)
     for warning in notifier.warnings:
-        output.console(stderr=True).print(f"注意 / warning: {warning}", markup=False, highlight=False)
+        from yorisoi.safetext import visible
+
+        output.console(stderr=True).print(
+            visible(f"注意 / warning: {warning}"), markup=False, highlight=False
+        )
     # A stop signal ends the command after the claims are given back and the report is shown.
     with stop_on_signals() as stop, database() as session:
         report = dispatch_outbox(

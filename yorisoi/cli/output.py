@@ -2,6 +2,10 @@
 
 Results go to stdout. A human-readable error goes to stderr as `エラー: …` and `Error: …`;
 with `--json` the error is a JSON object on stdout, so a script reads one document either way.
+
+Stored text may hold control characters (records from before input was checked, imports):
+everything printed here goes through `yorisoi.safetext.visible`, so an ESC sequence in a name
+is shown as `\x1b[…`, never sent to the terminal; JSON escapes them as `\u001b`.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -18,6 +23,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from yorisoi.cli.common import CliState
+from yorisoi.safetext import visible
 
 if TYPE_CHECKING:
     from yorisoi.service.cases import Fired
@@ -29,7 +35,7 @@ def console(*, stderr: bool = False) -> Console:
 
 def plain(text: str = "") -> None:
     """A line printed as is: no Rich markup, so brackets in data are never eaten."""
-    console().print(text, markup=False, highlight=False, soft_wrap=True)
+    console().print(visible(text), markup=False, highlight=False, soft_wrap=True)
 
 
 def _default(value: Any) -> Any:
@@ -42,17 +48,22 @@ def _default(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
+# json.dumps escapes C0 controls itself; these it would write as they are.
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=_default) + "\n")
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=_default)
+    sys.stdout.write(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
 
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
     """A Rich table; cell values are escaped (data may contain brackets)."""
-    grid = Table(title=title, title_justify="left", show_lines=False)
+    grid = Table(title=escape(visible(title)) if title else None, title_justify="left", show_lines=False)
     for column in columns:
-        grid.add_column(column, overflow="fold")
+        grid.add_column(escape(visible(column)), overflow="fold")
     for row in rows:
-        grid.add_row(*("" if cell is None else escape(str(cell)) for cell in row))
+        grid.add_row(*("" if cell is None else escape(visible(str(cell))) for cell in row))
     console().print(grid)
 
 
@@ -101,7 +112,7 @@ def notice(message_ja: str, message_en: str, lines: Sequence[str] = ()) -> None:
     """Something the user should know that is not an error: `注意:` / `Note:` on stderr."""
     err = console(stderr=True)
     for line in (f"注意: {message_ja}", f"Note: {message_en}", *(f"  {x}" for x in lines)):
-        err.print(line, markup=False, highlight=False, soft_wrap=True)
+        err.print(visible(line), markup=False, highlight=False, soft_wrap=True)
 
 
 def error(cli: CliState, data: dict[str, Any], lines: Sequence[str] = ()) -> None:
@@ -111,4 +122,4 @@ def error(cli: CliState, data: dict[str, Any], lines: Sequence[str] = ()) -> Non
         return
     err = console(stderr=True)
     for line in (f"エラー: {data['message_ja']}", f"Error: {data['message_en']}", *(f"  {x}" for x in lines)):
-        err.print(line, markup=False, highlight=False, soft_wrap=True)
+        err.print(visible(line), markup=False, highlight=False, soft_wrap=True)

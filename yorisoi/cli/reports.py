@@ -214,15 +214,20 @@ def audit_report(
     from yorisoi.cli.session import database, machine
     from yorisoi.jpdates import today_tokyo
     from yorisoi.reports.audit import audit_json, audit_sheets, build_audit
+    from yorisoi.service.checkpoints import for_verify
+    from yorisoi.settings import get_settings
 
     cli = state(ctx)
+    check = for_verify(get_settings())
     with database(read_only=True) as db:
         lifecycle_machine = machine(db)
-        report = build_audit(db, lifecycle_machine, start=start, end=end, today=today_tokyo())
+        report = build_audit(
+            db, lifecycle_machine, start=start, end=end, today=today_tokyo(), checkpoint=check
+        )
     sheets = audit_sheets(report, lifecycle_machine)
     _write(sheets, audit_json(report), fmt, output, f"yorisoi-audit-{start}-{end}", cli)
     if fmt is Format.TABLE and not cli.json:
-        chain = "異常なし" if report.chain.ok else f"{len(report.chain.problems)} ケースに異常"
+        chain = "異常なし" if report.chain.ok else f"{report.chain.broken_cases} ケースに異常"
         out.plain(
             f"承認 {len(report.plan_approvals)} 件・終結 {len(report.closures)} 件・"
             f"指摘事項 {len(report.findings)} 件・期限超過 {len(report.overdue)} 件・"

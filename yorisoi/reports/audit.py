@@ -20,6 +20,7 @@ from states.stages import CLOSURE_REASON_LABELS_JA, MeetingKind
 from yorisoi.errors import InvalidInput
 from yorisoi.reports.layout import Cell, Sheet, ja_date
 from yorisoi.service.audit import ChainReport, verify_chains
+from yorisoi.service.checkpoints import CheckpointCheck
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +150,13 @@ def closure_findings(row: oversight.ClosureDecision) -> list[Finding]:
 
 
 def build_audit(
-    session: Session, machine: LifecycleMachine, *, start: dt.date, end: dt.date, today: dt.date
+    session: Session,
+    machine: LifecycleMachine,
+    *,
+    start: dt.date,
+    end: dt.date,
+    today: dt.date,
+    checkpoint: CheckpointCheck | None = None,
 ) -> AuditReport:
     """Audit [start, end]; overdue monitoring as of `today` (only the current due date is stored)."""
     if end < start:
@@ -170,7 +177,7 @@ def build_audit(
         findings=findings,
         overdue=overdue_cases(session, stages=machine.lifecycle.monitoring_stages, on=today),
         withdrawn=oversight.consents_withdrawn(session, start, end),
-        chain=verify_chains(session, machine),
+        chain=verify_chains(session, machine, checkpoint=checkpoint),
     )
 
 
@@ -258,10 +265,12 @@ def audit_sheets(report: AuditReport, machine: LifecycleMachine) -> list[Sheet]:
         Sheet(
             "chain",
             "監査記録の検証",
-            f"監査記録（ハッシュチェーン）の検証: {report.chain.cases} ケース・{report.chain.events} 件 — "
-            + ("異常なし" if report.chain.ok else f"{len(report.chain.problems)} ケースに異常"),
+            f"監査記録（ハッシュチェーン・各記録との照合）の検証: {report.chain.cases} ケース・"
+            f"{report.chain.events} 件 — "
+            + ("異常なし" if report.chain.ok else f"{report.chain.broken_cases} ケースに異常"),
             ["ケース", "記録番号", "内容"],
-            chain_rows or [["—", "—", "すべての記録がハッシュチェーンと一致しました。"]],
+            chain_rows or [["—", "—", "すべての記録がハッシュチェーン・監査記録と一致しました。"]],
+            notes=report.chain.notes(),
         ),
     ]
 
@@ -292,19 +301,5 @@ def audit_json(report: AuditReport) -> dict[str, Any]:
         ],
         "overdue_monitoring": [_plain(r) for r in report.overdue],
         "consents_withdrawn": [_plain(r) for r in report.withdrawn],
-        "chain": {
-            "ok": report.chain.ok,
-            "cases": report.chain.cases,
-            "events": report.chain.events,
-            "problems": [
-                {
-                    "case": p.case_number,
-                    "seq": p.seq,
-                    "event_id": p.event_id,
-                    "message_ja": p.ja,
-                    "message_en": p.en,
-                }
-                for p in report.chain.problems
-            ],
-        },
+        "chain": report.chain.as_dict(),
     }

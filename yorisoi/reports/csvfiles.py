@@ -2,6 +2,8 @@
 
 UTF-8 with a byte-order mark: Excel, which most municipal offices open CSV with, reads
 Japanese correctly only then. Header rows as in the XLSX sheet; notes after a blank line.
+Text that Excel would take for a formula (`=`, `+`, `-`, `@` …) gets a leading `'`, and
+control characters are written as escapes (`yorisoi.safetext.cell_text`).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import csv
 from pathlib import Path
 
 from yorisoi.reports.layout import Cell, Sheet
+from yorisoi.safetext import cell_text
 
 
 def header_lines(sheet: Sheet) -> list[list[Cell]]:
@@ -30,6 +33,12 @@ def header_lines(sheet: Sheet) -> list[list[Cell]]:
     return [top, below]
 
 
+def _safe(value: Cell) -> Cell:
+    if value is None:
+        return ""
+    return cell_text(value) if isinstance(value, str) else value
+
+
 def write_csv(sheets: list[Sheet], directory: Path, prefix: str) -> list[Path]:
     """Write `{prefix}-{sheet.key}.csv` per sheet into `directory`; returns the files."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -38,11 +47,11 @@ def write_csv(sheets: list[Sheet], directory: Path, prefix: str) -> list[Path]:
         path = directory / f"{prefix}-{sheet.key}.csv"
         with path.open("w", encoding="utf-8-sig", newline="") as handle:
             out = csv.writer(handle)
-            out.writerow([sheet.title])
-            out.writerows(header_lines(sheet))
-            out.writerows(["" if v is None else v for v in row] for row in sheet.rows)
+            out.writerow([_safe(sheet.title)])
+            out.writerows([_safe(v) for v in row] for row in header_lines(sheet))
+            out.writerows([_safe(v) for v in row] for row in sheet.rows)
             if sheet.notes:
                 out.writerow([])
-                out.writerows([note] for note in sheet.notes)
+                out.writerows([_safe(note)] for note in sheet.notes)
         written.append(path)
     return written

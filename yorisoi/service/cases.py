@@ -38,7 +38,16 @@ from yorisoi.service import inputs as i
 from yorisoi.service.effects import Act, add_row
 from yorisoi.service.effects.contacts import add_contact_rows, check_contact
 from yorisoi.service.facts import DbCaseFacts
-from yorisoi.service.journal import AppendedEvent, CaseHead, append_event, insert_event_rows, load_head
+from yorisoi.service.journal import (
+    CASE_COLUMNS,
+    CASE_FACTS,
+    AppendedEvent,
+    CaseHead,
+    append_event,
+    as_recorded,
+    insert_event_rows,
+    load_head,
+)
 from yorisoi.service.numbering import next_serial
 from yorisoi.service.registry import ActionSpec, Step, label, resolve
 
@@ -294,7 +303,13 @@ def open_case(
         case_id = add_row(session, case)
         contact_id = add_contact_rows(session, case_id, actor.id, parsed.contact, parsed.contact.desk_id)
         moment = utcnow()
-        payload = {"contact_id": contact_id, "person_id": person_id, "on": opened_on.isoformat()}
+        payload = {
+            "contact_id": contact_id,
+            "person_id": person_id,
+            "on": opened_on.isoformat(),
+            # The case row as opened: `audit verify` replays it from here.
+            CASE_FACTS: as_recorded({name: getattr(case, name) for name in CASE_COLUMNS}),
+        }
         digest = event_hash(
             prev_hash=GENESIS_HASH,
             case_id=case_id,

@@ -3,7 +3,9 @@
 Every change is made by a supervisor or an administrator (`actor`, checked here) and recorded
 in the directory's log (`DirectoryEvent`) in the same transaction. `actor=None` is the system
 itself: the first administrator of a new database (`bootstrap_admin`), the demo's made-up city,
-the tests' factories; no command or page passes None.
+the tests' factories; no command or page passes None. What is added goes through the same
+bounded input models as case actions (`yorisoi.service.inputs`: lengths the columns allow, one
+line, no control characters).
 """
 
 from __future__ import annotations
@@ -17,11 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from models import Agency, DirectoryEvent, ProgramProvider, Staff
-from models.outreach import Program
-from models.staff import AgencyField
 from models.timestamps import utcnow
 from states import Role
 from yorisoi.errors import InvalidInput, NotFound, PermissionDenied
+from yorisoi.service.inputs import AgencyInput, ProviderInput, StaffInput, parse_input
 
 _Row = TypeVar("_Row", Staff, Agency, ProgramProvider)
 _LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -80,25 +81,33 @@ def add_staff(
 ) -> Staff:
     if actor is not None:
         require_manager(actor, "職員の登録", "add staff")
-    if not _LOGIN.match(login):
+    data = parse_input(
+        StaffInput,
+        {"login": login, "name": name, "roles": roles, "agency_id": agency_id, "team": team},
+        "add_staff",
+        "職員の登録",
+    )
+    if not _LOGIN.match(data.login):
         raise InvalidInput(
-            f"ログイン名 {login!r} は英小文字・数字・._- の2〜64文字にしてください。",
-            f"Login {login!r} must be 2-64 of a-z 0-9 . _ -.",
+            f"ログイン名 {data.login!r} は英小文字・数字・._- の2〜64文字にしてください。",
+            f"Login {data.login!r} must be 2-64 of a-z 0-9 . _ -.",
         )
-    known = {r.value for r in Role}
-    unknown = sorted(set(roles) - known)
-    if not roles or unknown:
-        raise InvalidInput(
-            f"役割が正しくありません: {unknown or '(なし)'}（{', '.join(sorted(known))}）",
-            f"Roles must be some of {', '.join(sorted(known))}; got {roles}.",
-        )
-    if agency_id is not None and session.get(Agency, agency_id) is None:
-        raise NotFound(f"関係機関 {agency_id} は存在しません。", f"No agency {agency_id}.")
-    staff = Staff(login=login, name=name.strip(), roles=sorted(set(roles)), agency_id=agency_id, team=team)
-    payload = {"name": staff.name, "roles": staff.roles, "agency_id": agency_id, "team": team}
-    record(session, actor, "staff_add", login, payload)
+    if data.agency_id is not None and session.get(Agency, data.agency_id) is None:
+        raise NotFound(f"関係機関 {data.agency_id} は存在しません。", f"No agency {data.agency_id}.")
+    staff = Staff(
+        login=data.login,
+        name=data.name,
+        roles=sorted({r.value for r in data.roles}),
+        agency_id=data.agency_id,
+        team=data.team,
+    )
+    payload = {"name": staff.name, "roles": staff.roles, "agency_id": data.agency_id, "team": data.team}
+    record(session, actor, "staff_add", data.login, payload)
     return _insert(
-        session, staff, f"ログイン名 {login} はすでに使われています。", f"Login {login} is already taken."
+        session,
+        staff,
+        f"ログイン名 {data.login} はすでに使われています。",
+        f"Login {data.login} is already taken.",
     )
 
 
@@ -107,20 +116,15 @@ def add_agency(
 ) -> Agency:
     if actor is not None:
         require_manager(actor, "関係機関の登録", "add agencies")
-    known = {f.value for f in AgencyField}
-    if field not in known:
-        raise InvalidInput(
-            f"分野 {field!r} は選べません（{', '.join(sorted(known))}）。",
-            f"Field {field!r} must be one of {', '.join(sorted(known))}.",
-        )
-    if not name.strip():
-        raise InvalidInput("機関名が空です。", "The agency needs a name.")
-    record(session, actor, "agency_add", name.strip(), {"field": field, "is_desk": is_desk})
+    data = parse_input(
+        AgencyInput, {"name": name, "field": field, "is_desk": is_desk}, "add_agency", "関係機関の登録"
+    )
+    record(session, actor, "agency_add", data.name, {"field": data.field.value, "is_desk": data.is_desk})
     return _insert(
         session,
-        Agency(name=name.strip(), field=field, is_desk=is_desk),
-        f"関係機関「{name}」はすでに登録されています。",
-        f"Agency {name!r} is already registered.",
+        Agency(name=data.name, field=data.field, is_desk=data.is_desk),
+        f"関係機関「{data.name}」はすでに登録されています。",
+        f"Agency {data.name!r} is already registered.",
     )
 
 
@@ -129,20 +133,24 @@ def add_provider(
 ) -> ProgramProvider:
     if actor is not None:
         require_manager(actor, "登録事業所の登録", "add providers")
-    known = {p.value for p in Program}
-    if program not in known:
-        raise InvalidInput(
-            f"事業 {program!r} は選べません（{', '.join(sorted(known))}）。",
-            f"Programme {program!r} must be one of {', '.join(sorted(known))}.",
-        )
-    if not name.strip():
-        raise InvalidInput("事業所名が空です。", "The provider needs a name.")
-    record(session, actor, "provider_add", name.strip(), {"program": program, "registered_on": registered_on})
+    data = parse_input(
+        ProviderInput,
+        {"name": name, "program": program, "registered_on": registered_on},
+        "add_provider",
+        "登録事業所の登録",
+    )
+    record(
+        session,
+        actor,
+        "provider_add",
+        data.name,
+        {"program": data.program.value, "registered_on": data.registered_on},
+    )
     return _insert(
         session,
-        ProgramProvider(name=name.strip(), program=program, registered_on=registered_on),
-        f"事業所「{name}」を登録できませんでした（データベースの制約に違反）。",
-        f"Provider {name!r} could not be registered (database constraint).",
+        ProgramProvider(name=data.name, program=data.program, registered_on=data.registered_on),
+        f"事業所「{data.name}」を登録できませんでした（データベースの制約に違反）。",
+        f"Provider {data.name!r} could not be registered (database constraint).",
     )
 
 

@@ -19,8 +19,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from models.case import ContactMethod, Referrer
 from models.consent import ConsentMethod
-from models.outreach import OutreachKind
-from states import ClosureReason
+from models.outreach import OutreachKind, Program
+from models.staff import AgencyField
+from states import ClosureReason, Role
 from yorisoi.errors import InvalidInput
 from yorisoi.jpdates import today_tokyo
 
@@ -208,6 +209,37 @@ class EnrolmentInput(ActionInput):
 class ProgramExitInput(ActionInput):
     enrolment_id: Id = Field(title="参加支援の登録")
     exited_on: Day = Field(title="終了日", default_factory=today_tokyo)
+
+
+# --- the directory (not case actions, bounded the same way) --------------------------------
+
+
+class StaffInput(ActionInput):
+    """A staff member (`yorisoi.service.directory.add_staff`)."""
+
+    login: str = Field(title="ログイン名", min_length=1, max_length=64)
+    name: Name = Field(title="氏名", min_length=1)
+    roles: list[Role] = Field(title="役割", min_length=1, max_length=len(Role))
+    agency_id: Id | None = Field(None, title="所属機関")
+    team: Annotated[str, Field(max_length=100), AfterValidator(_one_line)] | None = Field(
+        None, title="チーム"
+    )
+
+
+class AgencyInput(ActionInput):
+    """A 関係機関 or 受付窓口 (`yorisoi.service.directory.add_agency`)."""
+
+    name: Name = Field(title="機関名", min_length=1)
+    field: AgencyField = Field(title="分野")
+    is_desk: bool = Field(False, title="受付窓口")
+
+
+class ProviderInput(ActionInput):
+    """A 参加支援 provider (`yorisoi.service.directory.add_provider`)."""
+
+    name: Name = Field(title="事業所名", min_length=1)
+    program: Program = Field(title="事業")
+    registered_on: Day = Field(title="登録日")
 
 
 _T = TypeVar("_T", bound=BaseModel)

@@ -7,6 +7,10 @@ their compiled form and its logging and events see each of them. The version che
 UPDATE is the optimistic lock: if another writer got there first, nothing is written and
 `VersionConflict` is raised. `Case.version` counts the case's events; only this module writes
 it (the ORM never bumps it behind the audit trail's back).
+
+Every event's hashed payload also names the case columns the action set (`"case": {...}`,
+empty when it set none), so `audit verify` can replay the case row from its events
+(`yorisoi.service.integrity`); events written before this was recorded have no `"case"` key.
 """
 
 from __future__ import annotations
@@ -34,6 +38,29 @@ EVENT_RELAY = "prefect-events"
 
 _case: Table = Case.__table__  # type: ignore[attr-defined]
 _CASE_MAPPER = inspect(Case)
+
+
+CASE_FACTS = "case"
+"""The payload key holding the case columns an event set (JSON values: dates as YYYY-MM-DD)."""
+CASE_COLUMNS = (
+    "person_id",
+    "opened_on",
+    "coordinator_id",
+    "desk_id",
+    "episode",
+    "lifecycle_version",
+    "closed_on",
+    "next_monitoring_on",
+    "overdue",
+)
+"""The case columns the intake event records in full and later events record when they set them."""
+
+
+def as_recorded(columns: dict[str, Any]) -> dict[str, Any]:
+    """Case column values as the audit payload records them."""
+    return {
+        name: value.isoformat() if isinstance(value, dt.date) else value for name, value in columns.items()
+    }
 
 
 def head_query(*extra: Any, lock: bool = True) -> Select[Any]:
@@ -122,6 +149,7 @@ def append_event(
     """Write stage, audit event and outbox message for one action, in the open transaction."""
     seq = head.version + 1
     moment = occurred_at or utcnow()
+    payload = {**payload, CASE_FACTS: as_recorded(case_updates or {})}
     # The event that opens a new episode (reopen) belongs to that episode.
     episode = (case_updates or {}).get("episode", head.episode)
     digest = event_hash(

@@ -30,7 +30,16 @@ def propose(act: Act[i.ProposeClosureInput]) -> Effect:
             proposed_on=data.proposed_on,
         ),
     )
-    return Effect({"closure_id": closure_id, "reason": data.reason})
+    return Effect(
+        {
+            "closure_id": closure_id,
+            "reason": data.reason,
+            "reason_text": data.reason_text,
+            "status": ClosureStatus.PROPOSED.value,
+            "proposed_by": key(act.actor),
+            "proposed_on": data.proposed_on.isoformat(),
+        }
+    )
 
 
 def decide(status: str) -> Callable[[Act[i.DecideClosureInput]], Effect]:
@@ -53,7 +62,15 @@ def decide(status: str) -> Callable[[Act[i.DecideClosureInput]], Effect]:
         if status == ClosureStatus.APPROVED:
             updates = {"closed_on": data.decided_on, "next_monitoring_on": None, "overdue": False}
         return Effect(
-            {"closure_id": closure.id, "reason": closure.reason, "proposed_by": closure.proposed_by}, updates
+            {
+                "closure_id": closure.id,
+                "reason": closure.reason,
+                "proposed_by": closure.proposed_by,
+                "status": status,
+                "decided_by": act.actor_id,
+                "decided_on": data.decided_on.isoformat(),
+            },
+            updates,
         )
 
     return apply

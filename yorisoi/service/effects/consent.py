@@ -92,19 +92,36 @@ def give(act: Act[i.ConsentInput]) -> Effect:
             "consent_id": consent_id,
             "agency_ids": sorted(set(data.agency_ids)),
             "replaced": [c.id for c in active],
+            "given_on": data.given_on.isoformat(),
+            "method": data.method,
+            "recorded_by": key(act.actor),
         }
     )
 
 
 def withdraw(act: Act[i.WithdrawConsentInput]) -> Effect:
     data, session, head = act.data, act.session, act.head
-    active = col(Consent.case_id) == head.id, col(Consent.withdrawn_on).is_(None)
-    for consent in session.exec(select(Consent).where(*active)).all():
+    active = session.exec(
+        select(Consent).where(col(Consent.case_id) == head.id, col(Consent.withdrawn_on).is_(None))
+    ).all()
+    for consent in active:
         check_consent_end(session, consent, data.withdrawn_on)
-    result = session.execute(
-        update(Consent).where(*active).values(withdrawn_on=data.withdrawn_on, withdrawn_by=act.actor.id)
-    )
+    ids = sorted(key(c) for c in active)
+    if ids:
+        session.execute(
+            update(Consent)
+            .where(col(Consent.id).in_(ids))
+            .values(withdrawn_on=data.withdrawn_on, withdrawn_by=act.actor.id)
+        )
     updates: dict[str, Any] = {}
     if act.to_stage != head.stage:
         updates = {"next_monitoring_on": None, "overdue": False}
-    return Effect({"consents": result.rowcount}, updates)  # type: ignore[attr-defined]
+    return Effect(
+        {
+            "consents": len(ids),
+            "consent_ids": ids,
+            "withdrawn_on": data.withdrawn_on.isoformat(),
+            "withdrawn_by": act.actor_id,
+        },
+        updates,
+    )

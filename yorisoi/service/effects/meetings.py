@@ -52,6 +52,15 @@ def hold(kind: str) -> Callable[[Act[i.MeetingInput]], Effect]:
             )
             for a in data.attendees
         )
-        return Effect({"meeting_id": meeting_id, "kind": kind, "attendees": len(data.attendees)})
+        return Effect(
+            {
+                "meeting_id": meeting_id,
+                "kind": kind,
+                "attendees": len(data.attendees),
+                "acknowledged": sum(a.acknowledged_confidentiality for a in data.attendees),
+                "held_on": data.held_on.isoformat(),
+                "recorded_by": key(act.actor),
+            }
+        )
 
     return apply

@@ -22,6 +22,15 @@ def _current(session: Session, head: CaseHead, status: str) -> Plan | None:
     return session.exec(current_plan(head.id, head.episode, status)).first()
 
 
+def _supersede(session: Session, head: CaseHead, status: PlanStatus) -> list[int]:
+    """Mark the case's plans with `status` superseded; their ids go into the audit payload."""
+    rows = session.exec(select(Plan).where(Plan.case_id == head.id, Plan.status == status)).all()
+    ids = sorted(key(p) for p in rows)
+    if ids:
+        session.execute(update(Plan).where(col(Plan.id).in_(ids)).values(status=PlanStatus.SUPERSEDED))
+    return ids
+
+
 def _plan_agency_ids(session: Session, head: CaseHead, data: i.PlanInput) -> list[int]:
     if data.roles:
         return [r.agency_id for r in data.roles]
@@ -42,11 +51,7 @@ def facts(session: Session, head: CaseHead, data: i.PlanInput) -> Mapping[str, A
 
 def _write(act: Act[i.PlanInput], *, copy_from: Plan | None) -> Effect:
     data, session, head = act.data, act.session, act.head
-    session.execute(
-        update(Plan)
-        .where(col(Plan.case_id) == head.id, col(Plan.status) == PlanStatus.DRAFT)
-        .values(status=PlanStatus.SUPERSEDED)
-    )
+    superseded = _supersede(session, head, PlanStatus.DRAFT)
     last_version = max(session.exec(select(Plan.version).where(Plan.case_id == head.id)).all(), default=0)
     interval = (
         data.monitoring_interval_days
@@ -98,7 +103,17 @@ def _write(act: Act[i.PlanInput], *, copy_from: Plan | None) -> Effect:
         ExternalPlanRef(plan_id=plan_id, kind=kind, agency_id=agency_id, note=note)
         for kind, agency_id, note in refs
     )
-    return Effect({"plan_id": plan_id, "version": version})
+    return Effect(
+        {
+            "plan_id": plan_id,
+            "version": version,
+            "status": PlanStatus.DRAFT.value,
+            "author_id": key(act.actor),
+            "drafted_on": data.drafted_on.isoformat(),
+            "monitoring_interval_days": interval,
+            "superseded": superseded,
+        }
+    )
 
 
 def draft(act: Act[i.PlanInput]) -> Effect:
@@ -113,11 +128,7 @@ def approve(act: Act[i.ApprovePlanInput]) -> Effect:
     data, session, head = act.data, act.session, act.head
     plan = _current(session, head, PlanStatus.DRAFT)
     assert plan is not None  # the plan_drafted guard holds
-    session.execute(
-        update(Plan)
-        .where(col(Plan.case_id) == head.id, col(Plan.status) == PlanStatus.APPROVED)
-        .values(status=PlanStatus.SUPERSEDED)
-    )
+    superseded = _supersede(session, head, PlanStatus.APPROVED)
     plan.status = PlanStatus.APPROVED
     plan.approved_by = act.actor.id
     plan.approved_on = data.approved_on
@@ -129,6 +140,10 @@ def approve(act: Act[i.ApprovePlanInput]) -> Effect:
             "version": plan.version,
             "meeting_id": data.meeting_id,
             "author_id": plan.author_id,
+            "status": PlanStatus.APPROVED.value,
+            "approved_by": act.actor_id,
+            "approved_on": data.approved_on.isoformat(),
+            "superseded": superseded,
         },
         {"next_monitoring_on": next_on, "overdue": False},
     )
@@ -149,7 +164,16 @@ def send_back(act: Act[i.ReturnPlanInput]) -> Effect:
     plan.returned_by = act.actor.id
     plan.returned_on = data.returned_on
     plan.return_reason = data.reason
-    return Effect({"plan_id": plan.id, "version": plan.version, "author_id": plan.author_id})
+    return Effect(
+        {
+            "plan_id": plan.id,
+            "version": plan.version,
+            "author_id": plan.author_id,
+            "status": PlanStatus.RETURNED.value,
+            "returned_by": act.actor_id,
+            "returned_on": data.returned_on.isoformat(),
+        }
+    )
 
 
 def record_monitoring(act: Act[i.MonitoringInput]) -> Effect:
