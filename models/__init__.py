@@ -6,6 +6,7 @@ from models.auth import AuthSession, DirectoryEvent, SignInAttempt
 from models.case import Case, CaseNumberCounter, Contact, ContactTopic
 from models.closure import Closure
 from models.consent import Consent, ConsentAgency
+from models.imports import ImportedRow
 from models.lifecycle import LifecycleVersion
 from models.meeting import Meeting, MeetingAttendee
 from models.outbox import OutboxMessage
@@ -27,6 +28,7 @@ __all__ = [
     "DirectoryEvent",
     "ContactTopic",
     "ExternalPlanRef",
+    "ImportedRow",
     "Household",
     "LifecycleVersion",
     "Meeting",

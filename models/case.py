@@ -55,6 +55,7 @@ class Case(SQLModel, table=True):
 
     __table_args__ = (
         sa.UniqueConstraint("fiscal_year", "serial", name="uq_case_fiscal_year_serial"),
+        sa.UniqueConstraint("external_ref", name="uq_case_external_ref"),
         sa.Index("ix_case_stage_coordinator", "stage", "coordinator_id"),
     )
 
@@ -75,6 +76,9 @@ class Case(SQLModel, table=True):
     overdue: bool = False
     lifecycle_version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     """The version of the lifecycle the case runs on (`models.lifecycle`)."""
+    external_ref: str | None = Field(default=None, max_length=64)
+    """台帳番号: the municipality's own number for the case (its ledger, its spreadsheets); an
+    import links rows to the case by it."""
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
 
@@ -95,6 +99,13 @@ class Contact(SQLModel, table=True):
         # 年度 statistics (models/stats.py) read a date range of contacts by desk, 相談者区分,
         # 相談方法 and case: with all of them in the index, they never touch the table.
         sa.Index("ix_contact_stats", "contacted_on", "desk_id", "referrer", "method", "case_id"),
+        # The few 訪問 contacts that also count as アウトリーチ home visits (`outreach_visit`).
+        sa.Index(
+            "ix_contact_outreach_visit",
+            "contacted_on",
+            sqlite_where=sa.text("outreach_visit = 1"),
+            postgresql_where=sa.text("outreach_visit"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -105,6 +116,8 @@ class Contact(SQLModel, table=True):
     method: str = Field(max_length=32)
     staff_id: int | None = Field(default=None, foreign_key="staff.id")
     note: str = ""
+    outreach_visit: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    """A 訪問 contact that is also the アウトリーチ home visit: one record, counted in both tables."""
     created_at: dt.datetime = Field(default_factory=utcnow)
 
 

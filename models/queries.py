@@ -41,6 +41,7 @@ from models import (
     Staff,
 )
 from models.case import monitoring_overdue
+from models.person import MASKED_ADDRESS
 from models.plan import PlanStatus, current_plan
 
 
@@ -116,6 +117,8 @@ class ContactView:
     topics: tuple[str, ...]
     staff: str | None
     note: str
+    outreach_visit: bool = False
+    """A 訪問 contact counted as the アウトリーチ home visit too."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +243,8 @@ class CaseDetail:
     current_plans: dict[str, int] = field(default_factory=dict)
     """Status → version of the current plan with that status (`models.plan.current_plan`)."""
     lifecycle_version: int = 1
+    external_ref: str | None = None
+    """台帳番号: the municipality's own number for the case."""
 
     def current_plan(self, status: str) -> PlanView | None:
         """The plan awaiting approval (`draft`) or in force (`approved`) in this episode."""
@@ -313,6 +318,7 @@ def case_detail(session: Session, case_id: int) -> CaseDetail | None:
             )
         ),
         lifecycle_version=case.lifecycle_version,
+        external_ref=case.external_ref,
         current_plans={
             status: plan.version
             for status in (PlanStatus.DRAFT, PlanStatus.APPROVED)
@@ -360,6 +366,7 @@ def _contacts(
             tuple(sorted(topics.get(c.id or 0, []))),
             staff.get(c.staff_id) if c.staff_id else None,
             c.note,
+            c.outreach_visit,
         )
         for c in rows
     )
@@ -464,6 +471,20 @@ class TimelineEntry:
     note: str = ""
     """The memo typed with the action."""
 
+    @property
+    def late_entry(self) -> bool:
+        """Added to a closed case without reopening it (後日入力)."""
+        return self.payload.get("late_entry") is True
+
+    @property
+    def marks_ja(self) -> str:
+        """`（後日入力・取込: 相談 12行目）`: how the record came in, when not typed at the time."""
+        marks = ["後日入力"] if self.late_entry else []
+        source = self.payload.get("import")
+        if isinstance(source, dict):
+            marks.append(f"取込: {source.get('sheet', '')} {source.get('row', '')}行目")
+        return f"（{'・'.join(marks)}）" if marks else ""
+
 
 def _business_date(payload: dict[str, Any]) -> dt.date | None:
     try:
@@ -472,8 +493,26 @@ def _business_date(payload: dict[str, Any]) -> dt.date | None:
         return None
 
 
+def _masked(payload: dict[str, Any]) -> dict[str, Any]:
+    """A correction's address change with both values masked (`models.person.MASKED_ADDRESS`)."""
+    changes = payload.get("changes")
+    if not isinstance(changes, dict) or "address" not in changes:
+        return payload
+    masked = {"before": MASKED_ADDRESS, "after": MASKED_ADDRESS}
+    return {**payload, "changes": {**changes, "address": masked}}
+
+
 def timeline(session: Session, case_id: int) -> list[TimelineEntry]:
-    """The case's audit events in order, with who acted."""
+    """The case's audit events in order, with who acted. Where the household is DV-protected
+    now, addresses recorded in clear by corrections made before it was are masked too."""
+    protected = bool(
+        session.exec(
+            select(Household.dv_protected)
+            .join(Person, col(Person.household_id) == col(Household.id))
+            .join(Case, col(Case.person_id) == col(Person.id))
+            .where(Case.id == case_id)
+        ).first()
+    )
     actor = aliased(Staff)
     rows = session.exec(
         select(AuditEvent, actor.login, actor.name)
@@ -491,7 +530,7 @@ def timeline(session: Session, case_id: int) -> list[TimelineEntry]:
             login,
             name,
             e.occurred_at,
-            dict(e.payload),
+            _masked(dict(e.payload)) if protected else dict(e.payload),
             _business_date(e.payload),
             str(e.payload.get("note", "")),
         )

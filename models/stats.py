@@ -3,7 +3,8 @@
 Every figure belongs to a `Period`: a 年度 (April 1 – March 31) cut at its 基準日 (as-of
 date). A record counts when its own business date — not the time it was typed in — falls in
 the period: `contact.contacted_on`, `meeting.held_on`, `plan.approved_on`,
-`closure.decided_on`, `outreach_activity.done_on`, `program_enrolment.start_on`,
+`closure.decided_on`, `outreach_activity.done_on` (and `contact.contacted_on` for a 訪問
+contact that is also the home visit), `program_enrolment.start_on`,
 `program_provider.registered_on`. Periods are plain date ranges (`BETWEEN`), so the same SQL
 runs on SQLite and PostgreSQL with no date functions of either dialect.
 
@@ -245,6 +246,17 @@ def outreach_done(session: Session, period: Period, desk_id: int | None = None) 
     )
     query = _case_desk(query, col(OutreachActivity.case_id), desk_id).group_by(col(OutreachActivity.kind))
     return [KindCount(*row) for row in session.execute(query)]
+
+
+def outreach_visit_contacts(session: Session, period: Period, desk_id: int | None = None) -> int:
+    """訪問 contacts recorded as the アウトリーチ home visit too (`contact.outreach_visit`): they
+    count among the home visits, following the case's intake desk like the rest of outreach."""
+    query = (
+        sa.select(sa.func.count())
+        .select_from(Contact)
+        .where(col(Contact.outreach_visit) == sa.true(), period.holds(col(Contact.contacted_on)))
+    )
+    return int(session.execute(_case_desk(query, col(Contact.case_id), desk_id)).scalar_one())
 
 
 def program_enrolments(session: Session, period: Period, desk_id: int | None = None) -> list[ProgramCounts]:

@@ -146,3 +146,19 @@ def test_assess_as_auditor_is_not_permitted(town: Cli) -> None:
     failed = town.json("case", "assess", number, actor="ito", ok=False)
     assert failed["code"] == "permission_denied"
     assert town.state(number) == ("intake", 1, 1)
+
+
+def test_correct_details_by_cli_with_version_check(town: Cli) -> None:
+    number = open_case(town, "--ref", "Y-0001")
+    stale = town.json("case", "correct", number, "--name", "山田 太朗", "--expect-version", "9",
+                      actor="tanaka", ok=False)  # fmt: skip
+    assert stale["code"] == "version_conflict"
+    done = town("case", "correct", number, "--address", "山口市秘匿町1-1", "--dv-protected",
+                "--note", "支援措置の決定", "--expect-version", "1", actor="tanaka")  # fmt: skip
+    assert done.stdout.strip() == f"{number}: 本人・世帯の情報の訂正（段階: 受付）"
+    shown = town("case", "show", number).stdout
+    assert "台帳番号 Y-0001" in shown and "〔DV等支援措置〕" in shown and "秘匿町" not in shown
+    taken = town.json("case", "open", "--name", "別人", "--desk", DESK, "--referrer", "self",
+                      "--method", "phone", "--topic", "income", "--ref", "Y-0001", actor="tanaka",
+                      ok=False)  # fmt: skip
+    assert "台帳番号 Y-0001 のケースはすでにあります" in taken["message_ja"]

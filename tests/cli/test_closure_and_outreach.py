@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.cli.conftest import Cli, open_case, to_monitoring
+from tests.cli.conftest import ELDERLY, Cli, open_case, to_monitoring
 
 
 def propose(town: Cli, number: str, *extra: str, actor: str = "tanaka") -> None:
@@ -65,7 +65,7 @@ def test_reopen_a_closed_case_starts_a_new_episode(town: Cli) -> None:
     propose(town, number)
     town("closure", "approve", number, actor="sato")
     result = town("case", "reopen", number, "--referrer", "self", "--method", "office_visit",
-                  "--topic", "debt", "--on", "2025-11-01", actor="kato")  # fmt: skip
+                  "--topic", "debt", actor="kato")  # fmt: skip
     assert result.stdout.strip() == f"{number}: 終結 → 受付（再開（新しいエピソード））"
     shown = town.json("case", "show", number)["case"]
     assert (shown["stage"], shown["episode"], len(shown["contacts"])) == ("intake", 2, 2)
@@ -90,10 +90,10 @@ def test_log_outreach_home_visit(town: Cli) -> None:
     assert (visit["kind"], visit["done_on"], visit["staff"]) == ("home_visit", "2025-06-03", "田中 花子")
 
 
-def test_log_outreach_on_a_closed_case_is_refused(town: Cli) -> None:
+def test_log_outreach_after_the_closure_is_refused(town: Cli) -> None:
     number = open_case(town)
     propose(town, number)
-    town("closure", "approve", number, actor="sato")
+    town("closure", "approve", number, "--on", "2025-09-05", actor="sato")
     before = town.state(number)
     failed = town.json("outreach", "log", number, "--kind", "home_visit", actor="tanaka", ok=False)
     assert failed["code"] == "trigger_not_allowed" and "再開" in failed["message_ja"]
@@ -145,3 +145,34 @@ def test_programme_exit_records_the_end_of_a_short_stay(town: Cli) -> None:
     assert stay["exited_on"] == "2025-07-20"
     again = town.json("programme", "exit", number, "--provider", "シェルターあかり", actor="tanaka", ok=False)
     assert again["code"] == "not_found"
+
+
+def test_late_entries_on_a_closed_case_need_no_reopening(town: Cli) -> None:
+    number = open_case(town)
+    propose(town, number)
+    town("closure", "approve", number, "--on", "2025-09-05", actor="sato")
+    late = town("case", "contact", number, "--referrer", "self", "--method", "phone", "--topic", "debt",
+                "--on", "2025-08-01", actor="tanaka")  # fmt: skip
+    assert late.stdout.strip() == f"{number}: 相談の記録（後日入力。段階は終結のまま）"
+    held = town.json("meeting", "hold", number, "--kind", "support", "--attendee", f"高橋@{ELDERLY}!",
+                     "--on", "2025-08-10", actor="tanaka")  # fmt: skip
+    assert (held["late_entry"], held["to_stage"]) == (True, "closed")
+    after = town(
+        "outreach", "log", number, "--kind", "home_visit", "--on", "2025-09-10", actor="tanaka", ok=False
+    )
+    assert "2025-09-05 に終結しています" in after.stderr and "再開してから記録してください" in after.stderr
+    shown = town("case", "show", number).stdout
+    assert shown.count("（後日入力）") == 2
+    assert town.json("case", "show", number)["case"]["stage"] == "closed"
+
+
+def test_a_visit_contact_counted_as_outreach_shows_as_such(town: Cli) -> None:
+    number = open_case(town)
+    town("case", "contact", number, "--referrer", "self", "--method", "home_visit", "--topic", "debt",
+         "--on", "2025-07-01", "--outreach-visit", actor="tanaka")  # fmt: skip
+    contacts = town.json("case", "show", number)["case"]["contacts"]
+    assert [c["outreach_visit"] for c in contacts] == [False, True]
+    assert "訪問（アウトリーチ）" in town("case", "show", number).stdout
+    refused = town("case", "contact", number, "--referrer", "self", "--method", "phone", "--topic", "debt",
+                   "--outreach-visit", actor="tanaka", ok=False)  # fmt: skip
+    assert "相談方法が「訪問」の相談だけがアウトリーチの訪問として数えられます" in refused.stderr

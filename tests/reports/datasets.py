@@ -78,6 +78,17 @@ def yamaguchi_contacts() -> list[PlannedContact]:
     ]
 
 
+def outreach_plan(planned: list[PlannedContact], count: int) -> tuple[list[dt.date], list[int]]:
+    """`count` outreach days spread over R6, each on a case already opened that day (cases
+    0–3 came in on 2024-03-31, case c ≥ 4 on its first planned contact)."""
+    days = [R6_START + dt.timedelta(days=k * 364 // (count - 1)) for k in range(count)]
+    on_cases = []
+    for k, day in enumerate(days):
+        opened = max(4, sum(1 for c in planned[:CASES] if c.on <= day))
+        on_cases.append((k * 7) % opened)
+    return days, on_cases
+
+
 @dataclass
 class Yamaguchi:
     world: World
@@ -87,6 +98,7 @@ class Yamaguchi:
     support_meeting_days: list[dt.date] = field(default_factory=list)
     multilayer_meeting_days: list[dt.date] = field(default_factory=list)
     outreach_days: dict[str, list[dt.date]] = field(default_factory=dict)
+    outreach_cases: dict[str, list[int]] = field(default_factory=dict)
 
     def desk_of(self, case: int) -> Agency:
         return self.desks[case % len(self.desks)]
@@ -271,10 +283,11 @@ def build_yamaguchi(session: Session, machine: LifecycleMachine) -> Yamaguchi:
 
     # アウトリーチ: 訪問 421 and 会議等出席 360 in R6, one of each just outside it.
     for kind, count in (("home_visit", HOME_VISITS), ("meeting_attendance", MEETING_ATTENDANCE)):
-        days = [R6_START + dt.timedelta(days=k * 364 // (count - 1)) for k in range(count)]
-        for k, day in enumerate(days):
-            svc.outreach(ids[(k * 7) % CASES], kind, day)
+        days, on_cases = outreach_plan(planned, count)
+        for case, day in zip(on_cases, days, strict=True):
+            svc.outreach(ids[case], kind, day)
         data.outreach_days[kind] = days
+        data.outreach_cases[kind] = on_cases
     svc.outreach(ids[1], "home_visit", dt.date(2024, 3, 31))
     svc.outreach(ids[1], "meeting_attendance", dt.date(2025, 4, 1))
     svc.close(ids[33], dt.date(2025, 2, 20), "referred_single_agency")

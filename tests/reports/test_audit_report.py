@@ -90,7 +90,7 @@ def test_audit_reports_forged_four_eyes_violations_and_approvals_without_a_meeti
     fire(session, machine, other.case_id, "start_assessment", world.coordinator)
     fire(
         session, machine, other.case_id, "hold_support_meeting", world.coordinator,
-        held_on=dt.date(2025, 6, 1), attendees=attendees(world.elderly),
+        held_on=dt.date(2025, 6, 3), attendees=attendees(world.elderly),
     )  # fmt: skip
     support_meeting = session.exec(select(Meeting.id).where(Meeting.case_id == other.case_id)).one()
     moved = open_case(session, world, machine)
@@ -164,7 +164,7 @@ def test_audit_lists_withdrawn_consents_but_not_replaced_ones(
         withdrawn_on=dt.date(2025, 7, 1),
     )
     replaced = open_case(session, world, machine)
-    give_consent(session, world, machine, replaced.case_id, on=dt.date(2025, 6, 1))
+    give_consent(session, world, machine, replaced.case_id, on=dt.date(2025, 6, 2))
     give_consent(session, world, machine, replaced.case_id, on=dt.date(2025, 6, 15))
     report = _audit(session, machine)
     assert [(w.case_number, w.given_on, w.withdrawn_on) for w in report.withdrawn] == [

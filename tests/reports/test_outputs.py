@@ -141,7 +141,12 @@ def test_json_holds_every_figure_and_label(r6: AnnualReport) -> None:
     assert data["meetings"] == {
         "support_meetings": 14, "multilayer_meetings": 5, "plans_new": 3, "plans_revised": 1, "closures": 2,
     }  # fmt: skip
-    assert data["coordination"] == {"multi_agency_cases": 14, "home_visits": 421, "meeting_attendance": 360}
+    assert data["coordination"] == {
+        "multi_agency_cases": 14,
+        "home_visits": 421,
+        "meeting_attendance": 360,
+        "visits_from_contacts": 0,
+    }
     assert data["labels"]["referrers"]["community"] == "地域"
     assert data["labels"]["methods"]["unrecorded"] == "未記録"
 

@@ -158,6 +158,6 @@ def test_annual_for_one_desk_matches_its_row(ysession: Session, yamaguchi: Yamag
     assert mine.meetings.support_meetings == 2  # case 23, twice
     assert mine.meetings.multilayer_meetings == 1  # case 33
     assert mine.closures.total == 1
-    expected_visits = sum(1 for k in range(HOME_VISITS) if (k * 7) % CASES % 10 == 3)
+    expected_visits = sum(1 for case in yamaguchi.outreach_cases["home_visit"] if case % 10 == 3)
     assert mine.coordination.home_visits == expected_visits
     assert all(r.new_providers is None for r in mine.participation.rows)

@@ -217,7 +217,8 @@ def test_reopen_new_episode_ignores_old_closure_and_plan(
     case_id = open_case(session, world, machine).case_id
     _propose(session, world, machine, case_id)
     fire(session, machine, case_id, "approve_closure", world.supervisor, decided_on=DECISION_DAY)
-    fire(session, machine, case_id, "reopen", world.coordinator, contact=contact(world))
+    reopening = contact(world, on=dt.date(2025, 10, 1))
+    fire(session, machine, case_id, "reopen", world.coordinator, contact=reopening)
     error = assert_refused(
         session,
         GuardFailed,

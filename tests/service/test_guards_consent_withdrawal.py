@@ -166,7 +166,7 @@ def test_give_consent_refused_when_it_would_end_the_previous_one_before_a_meetin
     session: Session, world: World, machine: LifecycleMachine
 ) -> None:
     case_id = case_at(session, world, machine, Stage.MULTILAYER_MEETING)  # consent 6/10, meeting 6/20
-    for day in (dt.date(2025, 6, 1), dt.date(2025, 6, 18), dt.date(2025, 6, 20)):
+    for day in (dt.date(2025, 6, 5), dt.date(2025, 6, 18), dt.date(2025, 6, 20)):
         error = assert_refused(
             session,
             InvalidInput,

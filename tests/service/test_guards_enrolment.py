@@ -43,6 +43,8 @@ def _enrol(
     )
 
 
+OPENED = dt.date(2024, 1, 4)  # before every enrolment below
+
 # (start, last allowed day): calendar-month arithmetic, not 30 or 31 days.
 MONTHS = [
     (dt.date(2025, 1, 31), dt.date(2025, 2, 28)),
@@ -56,7 +58,7 @@ MONTHS = [
 def test_enrol_short_stay_longer_than_one_month_refused(
     session: Session, world: World, machine: LifecycleMachine
 ) -> None:
-    case_id = open_case(session, world, machine).case_id
+    case_id = open_case(session, world, machine, on=OPENED).case_id
     provider = _provider(session, Program.SHORT_STAY)
     assert provider.id is not None
     provider_id = provider.id
@@ -81,7 +83,7 @@ def test_enrol_short_stay_longer_than_one_month_refused(
 def test_enrol_type_b_may_last_longer_than_a_month(
     session: Session, world: World, machine: LifecycleMachine
 ) -> None:
-    case_id = open_case(session, world, machine).case_id
+    case_id = open_case(session, world, machine, on=OPENED).case_id
     provider = _provider(session, Program.TYPE_B)
     assert provider.id is not None
     _enrol(session, world, machine, case_id, provider.id, dt.date(2025, 4, 1), dt.date(2026, 3, 31))
@@ -92,7 +94,7 @@ def test_enrol_type_b_may_last_longer_than_a_month(
 def test_enrol_refused_for_end_before_start_or_unregistered_provider(
     session: Session, world: World, machine: LifecycleMachine
 ) -> None:
-    case_id = open_case(session, world, machine).case_id
+    case_id = open_case(session, world, machine, on=OPENED).case_id
     provider = _provider(session, Program.SHORT_STAY)
     assert provider.id is not None
     provider_id = provider.id

@@ -208,7 +208,7 @@ def test_every_action_that_writes_a_compared_record_is_replayed() -> None:
     """A new action that writes plans, closures, consents or meetings needs a handler."""
     writes_none_of_them = {
         "note", "start_assessment", "record_monitoring", "hand_over", "reopen", "add_contact",
-        "log_outreach", "enrol_in_program", "record_program_exit",
+        "log_outreach", "enrol_in_program", "record_program_exit", "correct_details",
     }  # fmt: skip
     assert set(integrity.HANDLERS) | writes_none_of_them == set(ACTIONS)
     assert not set(integrity.HANDLERS) & writes_none_of_them

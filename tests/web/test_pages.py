@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from models import Case
-from tests.web.conftest import Web, csrf_of
+from tests.web.conftest import DV_ADDRESS, Web, csrf_of
 from tests.web.helpers import intake, ok, to_planning
 
 
@@ -126,3 +126,66 @@ def test_openapi_is_served_and_nothing_loads_from_a_cdn(web: Web) -> None:
     page = web.page_as(web.world.coordinator).get("/")
     assert "https://" not in page.text and "http://" not in page.text
     assert client.get("/static/htmx.min.js").status_code == 200
+
+
+def test_closed_case_takes_late_entries_by_form_and_api(web: Web) -> None:
+    world = web.world
+    api = web.api_as(world.coordinator)
+    number = intake(api, world)
+    closure = {"proposed_on": "2025-09-01", "reason": "goals_met", "evaluation": "安定"}
+    ok(api.post(f"/api/cases/{number}/closure", json=closure), 201)
+    ok(
+        web.api_as(world.supervisor).post(
+            f"/api/cases/{number}/closure/approve", json={"decided_on": "2025-09-05"}
+        )
+    )
+    page = web.page_as(world.coordinator)
+    shown = page.get(f"/cases/{number}").text
+    assert "後日入力（2025年9月5日以前の記録を、再開せずに追加）" in shown
+    assert f"/cases/{number}/do/hold_support_meeting" in shown and f"/cases/{number}/do/log_outreach" in shown
+    form = page.get(f"/cases/{number}/do/hold_support_meeting")
+    assert "その日以前の日付の記録は、再開せずに後日入力として追加されます" in form.text
+    fields = {
+        "csrf_token": csrf_of(form.text),
+        "held_on": "2025-08-20",
+        "attendees-0-name": "高橋",
+        "attendees-0-agency_id": str(world.elderly.id),
+        "attendees-0-acknowledged_confidentiality": "on",
+    }
+    assert page.post(f"/cases/{number}/do/hold_support_meeting", data=fields).status_code == 303
+    visit = ok(
+        api.post(f"/api/cases/{number}/outreach", json={"kind": "home_visit", "done_on": "2025-08-21"}), 201
+    )
+    assert (visit["late_entry"], visit["to_stage"]) == (True, "closed")
+    too_late = api.post(f"/api/cases/{number}/outreach", json={"kind": "home_visit", "done_on": "2025-09-06"})
+    assert too_late.status_code == 422 and "再開してから記録してください" in too_late.json()["message_ja"]
+    timeline = page.get(f"/cases/{number}").text
+    assert timeline.count("（後日入力）") == 2
+
+
+def test_correction_form_and_api_keep_a_dv_address_out_of_sight(web: Web) -> None:
+    world = web.world
+    api = web.api_as(world.coordinator)
+    number = intake(api, world, dv=True, address=DV_ADDRESS)
+    page = web.page_as(world.coordinator)
+    form = page.get(f"/cases/{number}/do/correct_details")
+    assert form.status_code == 200 and 'value="山田 太郎"' in form.text and DV_ADDRESS not in form.text
+    fields = {
+        "csrf_token": csrf_of(form.text),
+        "expected_version": "1",
+        "name": "山田 太朗",
+        "kana": "ヤマダ タロウ",
+        "address": "",  # left empty: unchanged
+        "dv_protected": "on",
+        "note": "戸籍の表記",
+    }
+    assert page.post(f"/cases/{number}/do/correct_details", data=fields).status_code == 303
+    stale = api.post(f"/api/cases/{number}/details", json={"address": "山口市新町1-1", "expected_version": 1})
+    assert stale.status_code == 409
+    moved = ok(
+        api.post(f"/api/cases/{number}/details", json={"address": "山口市新町1-1", "expected_version": 2})
+    )
+    assert moved["version"] == 3
+    timeline = ok(api.get(f"/api/cases/{number}/timeline"))
+    assert timeline[1]["payload"]["changes"] == {"name": {"before": "山田 太郎", "after": "山田 太朗"}}
+    assert "新町" not in str(timeline) and DV_ADDRESS not in page.get(f"/cases/{number}").text

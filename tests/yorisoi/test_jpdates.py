@@ -13,6 +13,7 @@ from yorisoi.jpdates import (
     fiscal_year_short,
     japanese_date,
     parse_fiscal_year,
+    parse_sheet_date,
 )
 
 
@@ -68,3 +69,61 @@ def test_parse_fiscal_year_refuses_what_it_cannot_read(text: str) -> None:
 
 def test_fiscal_year_starts_in_april() -> None:
     assert fiscal_year(dt.date(2019, 3, 31)) == 2018 and fiscal_year(dt.date(2019, 4, 1)) == 2019
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "R6.4.1",
+        "令和6年4月1日",
+        "R06/04/01",
+        "令6.4.1",
+        " Ｒ６．４．１ ",  # full-width, stray spaces
+        "2024/4/1",
+        "２０２４／４／１",
+        "2024-04-01",
+        "2024年4月1日",
+        "20240401",
+        "令和6年4月1日（月）",  # with the weekday
+        "2024/04/01 00:00:00",  # a date cell saved as text with its time
+        45383,  # an Excel date serial
+        "45383",  # …typed into a text cell
+        dt.datetime(2024, 4, 1),  # what openpyxl gives for a date cell
+    ],
+)
+def test_parse_sheet_date_reads_what_staff_write(cell: object) -> None:
+    assert parse_sheet_date(cell) == dt.date(2024, 4, 1)
+
+
+@pytest.mark.parametrize(
+    ("cell", "day"),
+    [
+        ("H31.3.31", dt.date(2019, 3, 31)),
+        ("平成31年4月30日", dt.date(2019, 4, 30)),
+        ("令和元年5月1日", dt.date(2019, 5, 1)),
+        ("H31.5.7", dt.date(2019, 5, 7)),  # pre-printed forms kept 平成 for a while in 2019
+        ("S64.1.7", dt.date(1989, 1, 7)),
+        ("昭和50年10月1日", dt.date(1975, 10, 1)),  # a birth date
+    ],
+)
+def test_parse_sheet_date_reads_earlier_eras(cell: str, day: dt.date) -> None:
+    assert parse_sheet_date(cell) == day
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        ("R6.13.1", "存在しない日付です"),
+        ("2024/2/30", "存在しない日付です"),
+        ("来週", "日付として読めません"),
+        ("X6.4.1", "日付として読めません"),
+        ("H32.1.1", "平成32年はありません（平成は元年〜31年）"),
+        ("R0.4.1", "令和0年はありません"),
+        (True, "日付として読めません"),
+    ],
+)
+def test_parse_sheet_date_refuses_with_examples(cell: object, message: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        parse_sheet_date(cell)
+    assert message in refused.value.ja
+    assert "R6.4.1" in refused.value.ja or "元年" in refused.value.ja

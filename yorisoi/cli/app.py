@@ -22,6 +22,7 @@ from yorisoi.cli import (
     consent,
     demo,
     directory,
+    importing,
     init,
     lifecycle,
     login,
@@ -113,6 +114,8 @@ app.add_typer(outreach.programme_app, name="programme")
 app.add_typer(closure.app, name="closure")
 app.add_typer(audit.app, name="audit")
 reports.register(app, audit.app)  # `report annual|trend` and `audit report`
+app.command("import")(importing.import_)
+app.command("export")(importing.export)
 app.add_typer(lifecycle.app, name="lifecycle")
 app.add_typer(outbox.app, name="outbox")
 schedule.register(app)  # `sweep` and `serve`

@@ -12,6 +12,7 @@ from yorisoi.cli.common import (
     Method,
     Note,
     OnDate,
+    OutreachVisit,
     Referrer,
     Topics,
     parse_date,
@@ -49,6 +50,11 @@ def open_case(
     ] = None,
     on: OnDate = None,
     note: Note = "",
+    outreach_visit: OutreachVisit = False,
+    ref: Annotated[
+        str | None,
+        typer.Option(metavar="REF", help="台帳番号（自治体の管理番号、重複不可） / external reference"),
+    ] = None,
 ) -> None:
     """受付: 新しいケースを作り、最初の相談を記録する / open a case with its first contact."""
     from yorisoi.cli import output, session
@@ -58,7 +64,14 @@ def open_case(
     with session.database() as db:
         actor = session.actor(db, cli)
         contact = session.contact(
-            db, desk=desk, referrer=referrer, method=method, topics=topic, on=on, note=note
+            db,
+            desk=desk,
+            referrer=referrer,
+            method=method,
+            topics=topic,
+            on=on,
+            note=note,
+            outreach_visit=outreach_visit,
         )
         fired = cases.open_case(
             session=db,
@@ -73,6 +86,7 @@ def open_case(
             },
             contact=contact,
             coordinator_id=session.staff(db, coordinator).id if coordinator else None,
+            external_ref=ref,
         )
     output.fired(cli, fired)
 
@@ -169,15 +183,23 @@ def add_contact(
     desk: Annotated[str | None, typer.Option(help="受付窓口の名前 / desk")] = None,
     on: OnDate = None,
     note: Note = "",
+    outreach_visit: OutreachVisit = False,
 ) -> None:
-    """相談を記録する（相談延件数。終結後のアフターフォローも可） / record another contact."""
+    """相談を記録する（終結後のアフターフォロー、終結日以前の後日入力も可） / record another contact."""
     from yorisoi.cli import output, session
 
     cli = state(ctx)
     with session.database() as db:
         session.actor(db, cli)
         data = session.contact(
-            db, desk=desk, referrer=referrer, method=method, topics=topic, on=on, note=note
+            db,
+            desk=desk,
+            referrer=referrer,
+            method=method,
+            topics=topic,
+            on=on,
+            note=note,
+            outreach_visit=outreach_visit,
         )
         fired = session.fire(db, cli, number, "add_contact", **data)
     output.fired(cli, fired)
@@ -206,6 +228,7 @@ def reopen(
     desk: Annotated[str | None, typer.Option(help="受付窓口の名前 / desk")] = None,
     on: OnDate = None,
     note: Note = "",
+    outreach_visit: OutreachVisit = False,
     expect_version: ExpectVersion = None,
 ) -> None:
     """終結したケースを新しい相談で再開する（新しいエピソード） / reopen a closed case."""
@@ -215,9 +238,54 @@ def reopen(
     with session.database() as db:
         session.actor(db, cli)
         data = session.contact(
-            db, desk=desk, referrer=referrer, method=method, topics=topic, on=on, note=note
+            db,
+            desk=desk,
+            referrer=referrer,
+            method=method,
+            topics=topic,
+            on=on,
+            note=note,
+            outreach_visit=outreach_visit,
         )
         fired = session.fire(db, cli, number, "reopen", expected_version=expect_version, contact=data)
+    output.fired(cli, fired)
+
+
+@app.command("correct")
+def correct(
+    ctx: typer.Context,
+    number: CaseNumber,
+    name: Annotated[str | None, typer.Option(metavar="NAME", help="氏名 / name")] = None,
+    kana: Annotated[str | None, typer.Option(metavar="KANA", help="ふりがな / kana")] = None,
+    birth_date: Annotated[
+        dt.date | None, typer.Option(parser=parse_date, metavar="YYYY-MM-DD", help="生年月日 / birth date")
+    ] = None,
+    address: Annotated[
+        str | None, typer.Option(metavar="ADDRESS", help="世帯の住所 / household address")
+    ] = None,
+    dv_protected: Annotated[
+        bool | None,
+        typer.Option(
+            "--dv-protected/--no-dv-protected",
+            help="DV等支援措置の対象にする／外す（住所をどこにも表示しない） / DV protection on or off",
+            show_default=False,
+        ),
+    ] = None,
+    note: Annotated[str, typer.Option(metavar="TEXT", help="訂正の理由 / why")] = "",
+    expect_version: ExpectVersion = None,
+) -> None:
+    """本人・世帯の情報を訂正する（指定した項目だけ。訂正前後は監査記録に） / correct details."""
+    from yorisoi.cli import output, session
+
+    given = {"name": name, "kana": kana, "birth_date": birth_date, "address": address}
+    data: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+    if dv_protected is not None:
+        data["dv_protected"] = dv_protected
+    cli = state(ctx)
+    with session.database() as db:
+        fired = session.fire(
+            db, cli, number, "correct_details", expected_version=expect_version, note=note, **data
+        )
     output.fired(cli, fired)
 
 

@@ -118,6 +118,14 @@ Topics = Annotated[
         show_default=False,
     ),
 ]
+OutreachVisit = Annotated[
+    bool,
+    typer.Option(
+        "--outreach-visit",
+        help="訪問（home_visit）の相談をアウトリーチの訪問としても数える（1件の記録で両方の統計に） / "
+        "count this home-visit contact as the outreach home visit too",
+    ),
+]
 Desk = Annotated[
     str, typer.Option(metavar="NAME", help="受付窓口の名前（`yorisoi agency add … --desk` で登録）")
 ]

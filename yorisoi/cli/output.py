@@ -85,6 +85,7 @@ def fired(cli: CliState, result: Fired, *, extra: dict[str, Any] | None = None, 
                 "to_stage": result.to_stage,
                 "to_stage_ja": labels.stage(lifecycle, result.to_stage),
                 "version": result.version,
+                "late_entry": result.late_entry,
                 **(extra or {}),
             }
         )
@@ -94,6 +95,8 @@ def fired(cli: CliState, result: Fired, *, extra: dict[str, Any] | None = None, 
         plain(f"{result.number}: 新しいケースを受け付けました（段階: {to_stage}）")
     elif result.from_stage != result.to_stage:
         plain(f"{result.number}: {labels.stage(lifecycle, result.from_stage)} → {to_stage}（{action}）")
+    elif result.late_entry:
+        plain(f"{result.number}: {action}（後日入力。段階は{to_stage}のまま）")
     else:
         plain(f"{result.number}: {action}（段階: {to_stage}）")
     if note:

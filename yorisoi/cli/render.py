@@ -22,7 +22,7 @@ def case(detail: CaseDetail, events: Sequence[TimelineEntry], lifecycle: Lifecyc
                     c.contacted_on,
                     c.desk,
                     labels.label(labels.REFERRERS, c.referrer),
-                    labels.label(labels.METHODS, c.method),
+                    labels.label(labels.METHODS, c.method) + ("（アウトリーチ）" if c.outreach_visit else ""),
                     "、".join(_topic(t) for t in c.topics),
                     c.staff,
                 ]
@@ -109,9 +109,10 @@ def case(detail: CaseDetail, events: Sequence[TimelineEntry], lifecycle: Lifecyc
 
 
 def header(detail: CaseDetail, lifecycle: Lifecycle) -> None:
+    ref = f"  台帳番号 {detail.external_ref}" if detail.external_ref else ""
     plain(
         f"{detail.number}  {labels.stage(lifecycle, detail.stage)}"
-        f"（第{detail.episode}期・版 {detail.version}）"
+        f"（第{detail.episode}期・版 {detail.version}）{ref}"
     )
     kana = f"（{detail.person_kana}）" if detail.person_kana else ""
     born = f"  生年月日 {detail.birth_date}" if detail.birth_date else ""
@@ -161,7 +162,7 @@ def timeline(events: Sequence[TimelineEntry], lifecycle: Lifecycle) -> None:
             [
                 e.seq,
                 e.business_date or "—",
-                labels.action(lifecycle, e.action),
+                labels.action(lifecycle, e.action) + e.marks_ja,
                 _stages(lifecycle, e.from_stage, e.to_stage),
                 e.actor_name or e.actor_login,
                 e.note,

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -67,6 +68,23 @@ def database(*, read_only: bool = False) -> Iterator[Session]:
             yield session
     finally:
         engine.dispose()
+
+
+@contextmanager
+def engine() -> Iterator[Engine]:
+    """The configured database's engine, for work that runs its own transactions (an import)."""
+    settings = get_settings()
+    path = sqlite_path(settings.database_url())
+    if path is not None and not path.exists():
+        raise NoDatabase(
+            f"データベース {path} がありません。先に `yorisoi init` を実行してください。",
+            f"There is no database at {path}; run `yorisoi init` first.",
+        )
+    found = runtime.engine(settings)
+    try:
+        yield found
+    finally:
+        found.dispose()
 
 
 def machine(db: Session) -> LifecycleMachine:
@@ -230,6 +248,7 @@ def contact(
     topics: list[str],
     on: dt.date | None,
     note: str,
+    outreach_visit: bool = False,
 ) -> dict[str, Any]:
     """A consultation contact for the service: labels read as codes, the desk resolved."""
     known_topics = get_settings().topics()
@@ -238,6 +257,7 @@ def contact(
         "method": labels.code(method, labels.METHODS, "相談方法", "Contact method"),
         "topics": labels.codes(topics, known_topics, "相談内容", "Topic"),
         "note": note,
+        "outreach_visit": outreach_visit,
     }
     if desk is not None:
         data["desk_id"] = desk_id(session, desk)

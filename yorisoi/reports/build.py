@@ -135,6 +135,7 @@ def build_annual(
         _counts(stats.closures_approved(session, period, desk_id)), [r.value for r in ClosureReason]
     )
     outreach = _counts(stats.outreach_done(session, period, desk_id))
+    visits_from_contacts = stats.outreach_visit_contacts(session, period, desk_id)
     enrolments = {row.program: row for row in stats.program_enrolments(session, period, desk_id)}
     providers = None if desk_id is not None else _counts(stats.provider_registrations(session, period))
     participation = ParticipationTable(
@@ -166,8 +167,9 @@ def build_annual(
         closures=ClosureTable(closures),
         coordination=CoordinationTable(
             multi_agency_cases=stats.multi_agency_cases(session, period, desk_id),
-            home_visits=outreach.get(OutreachKind.HOME_VISIT.value, 0),
+            home_visits=outreach.get(OutreachKind.HOME_VISIT.value, 0) + visits_from_contacts,
             meeting_attendance=outreach.get(OutreachKind.MEETING_ATTENDANCE.value, 0),
+            visits_from_contacts=visits_from_contacts,
         ),
         participation=participation,
     )

@@ -78,6 +78,7 @@ def annual_json(report: AnnualReport, topics: Mapping[str, str], *, labels: bool
             "multi_agency_cases": report.coordination.multi_agency_cases,
             "home_visits": report.coordination.home_visits,
             "meeting_attendance": report.coordination.meeting_attendance,
+            "visits_from_contacts": report.coordination.visits_from_contacts,
         },
         "participation": [
             {

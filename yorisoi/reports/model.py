@@ -77,6 +77,8 @@ class CoordinationTable:
     multi_agency_cases: int
     home_visits: int
     meeting_attendance: int
+    visits_from_contacts: int = 0
+    """Of `home_visits`, the 訪問 contacts recorded as the outreach visit too (one record each)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,8 +4,9 @@ For every case, in batches of cases (memory stays bounded however many cases the
 
 - **the chain**: the events, in order, hash to the case's head, each starting where the
   previous one ended and following a transition of the lifecycle version it ran under
-  (recorded-only actions keep the stage; a `migrate_lifecycle` event moves the case to the next
-  version, to a stage that version has), the last one ending at the stage the case row holds;
+  (recorded-only actions keep the stage, and so does a late entry on a closed case; a
+  `migrate_lifecycle` event moves the case to the next version, to a stage that version
+  has), the last one ending at the stage the case row holds;
 - **the records** (`yorisoi.service.integrity`): the case row, its plans, closures, consents
   and meetings hold what the events that made them say — checked where the chain is intact;
 - **the checkpoint** (`yorisoi.service.checkpoints`, when a key is configured): the case still
@@ -339,5 +340,7 @@ def _valid_step(machine: LifecycleMachine, event: Row[Any]) -> bool:
     if event.action == "open_case":
         return bool(event.seq == 1 and event.to_stage == machine.lifecycle.initial)
     if event.action in machine.lifecycle.triggers:
+        if event.payload.get("late_entry") is True:  # 後日入力: added to a closed case as it is
+            return event.from_stage == event.to_stage and event.from_stage in machine.lifecycle.final_stages
         return machine.is_valid_step(event.from_stage, event.action, event.to_stage)
     return bool(event.from_stage == event.to_stage)

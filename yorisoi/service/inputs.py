@@ -3,8 +3,9 @@
 The CLI, the page forms and the API all hand their input to these models (the API uses them
 as its request bodies), so a bound is declared once and checked before anything reaches the
 database: ids a column can hold, dates in a sane window, lengths the columns allow, list
-sizes, no control characters in one-line text. Unknown fields are refused, so a typo never
-silently drops data. `parse_input` turns a failure into an `InvalidInput` naming each field
+sizes, no control characters in one-line text, and no business date in the future (a record
+is of what has happened). Unknown fields are refused, so a typo never silently drops data.
+`parse_input` turns a failure into an `InvalidInput` naming each field
 in Japanese and in English.
 """
 
@@ -15,7 +16,15 @@ import re
 import typing
 from typing import Annotated, Any, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from models.case import ContactMethod, Referrer
 from models.consent import ConsentMethod
@@ -41,8 +50,22 @@ def _text(value: str) -> str:
     return value.replace("\r\n", "\n")
 
 
+_FUTURE = "a date in the future"
+_NOT_A_VISIT = "not a visit"
+
+
+def _not_future(day: dt.date) -> dt.date:
+    today = today_tokyo()
+    if day > today:
+        raise ValueError(f"{_FUTURE} ({day}); records are of what has happened: use {today} or earlier")
+    return day
+
+
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Day = Annotated[dt.date, Field(ge=dt.date(1900, 1, 1), le=dt.date(2200, 12, 31))]
+Past = Annotated[Day, AfterValidator(_not_future)]
+"""The day something happened (a contact, a meeting, an approval …): never after today in Tokyo.
+Planned days (the next monitoring, a programme's end) are plain `Day`s."""
 Name = Annotated[str, Field(max_length=200), AfterValidator(_one_line)]
 """A name, title or label: one line, as long as its column allows."""
 Text = Annotated[str, Field(max_length=4000), AfterValidator(_text)]
@@ -60,7 +83,7 @@ class ActionInput(BaseModel):
 class ContactInput(ActionInput):
     """One consultation contact: 相談者区分, 相談方法, 相談内容 (several), 受付窓口."""
 
-    contacted_on: Day = Field(title="相談日", default_factory=today_tokyo)
+    contacted_on: Past = Field(title="相談日", default_factory=today_tokyo)
     referrer: Referrer = Field(title="相談者区分")
     method: ContactMethod = Field(title="相談方法")
     topics: list[Annotated[str, Field(max_length=64), AfterValidator(_one_line)]] = Field(
@@ -68,17 +91,32 @@ class ContactInput(ActionInput):
     )
     desk_id: Id | None = Field(None, title="受付窓口")
     note: Text = Field("", title="相談の概要")
+    outreach_visit: bool = Field(
+        False,
+        title="アウトリーチの訪問としても数える",
+        description="A 訪問 (home_visit) contact that is also the outreach home visit: one record, "
+        "counted in both tables.",
+    )
 
     @field_validator("topics")
     @classmethod
     def _distinct(cls, topics: list[str]) -> list[str]:
         return list(dict.fromkeys(t.strip() for t in topics if t.strip()))
 
+    @field_validator("outreach_visit")
+    @classmethod
+    def _a_visit(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and info.data.get("method") != ContactMethod.HOME_VISIT:
+            raise ValueError(
+                f"{_NOT_A_VISIT}: only a home_visit (訪問) contact counts as an outreach home visit"
+            )
+        return value
+
 
 class PersonInput(ActionInput):
     name: Name = Field(title="氏名", min_length=1)
     kana: Name = Field("", title="ふりがな")
-    birth_date: Day | None = Field(None, title="生年月日")
+    birth_date: Past | None = Field(None, title="生年月日")
     address: Annotated[str, Field(max_length=300), AfterValidator(_one_line)] = Field("", title="住所")
     dv_protected: bool = Field(False, title="DV等支援措置")
     household_id: Id | None = Field(
@@ -86,10 +124,29 @@ class PersonInput(ActionInput):
     )
 
 
+Address = Annotated[str, Field(max_length=300), AfterValidator(_one_line)]
+ExternalRef = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_one_line)]
+"""台帳番号: the municipality's own number for a case."""
+
+
 class OpenCaseInput(ActionInput):
     person: PersonInput = Field(title="本人")
     contact: ContactInput = Field(title="相談")
     coordinator_id: Id | None = Field(None, title="担当者")
+    external_ref: ExternalRef | None = Field(
+        None, title="台帳番号", description="The municipality's own number for the case (unique)."
+    )
+
+
+class CorrectDetailsInput(ActionInput):
+    """訂正: the person's and the household's details; only the fields given change."""
+
+    name: Name | None = Field(None, title="氏名", min_length=1)
+    kana: Name | None = Field(None, title="ふりがな")
+    birth_date: Past | None = Field(None, title="生年月日")
+    address: Address | None = Field(None, title="住所")
+    dv_protected: bool | None = Field(None, title="DV等支援措置")
+    note: Text = Field("", title="訂正の理由")
 
 
 class NoteInput(ActionInput):
@@ -106,7 +163,7 @@ class AttendeeInput(ActionInput):
 
 
 class MeetingInput(ActionInput):
-    held_on: Day = Field(title="開催日", default_factory=today_tokyo)
+    held_on: Past = Field(title="開催日", default_factory=today_tokyo)
     title: Name = Field("", title="会議名")
     decisions: Text = Field("", title="決定事項")
     attendees: list[AttendeeInput] = Field(title="出席者", default_factory=list, max_length=Rows)
@@ -132,7 +189,7 @@ class ExternalPlanInput(ActionInput):
 
 
 class PlanInput(ActionInput):
-    drafted_on: Day = Field(title="作成日", default_factory=today_tokyo)
+    drafted_on: Past = Field(title="作成日", default_factory=today_tokyo)
     household_goal: Text = Field("", title="世帯全体の目標")
     goals: list[GoalInput] = Field(title="課題と目標", default_factory=list, max_length=Rows)
     roles: list[RoleInput] = Field(title="役割分担", default_factory=list, max_length=Rows)
@@ -142,24 +199,24 @@ class PlanInput(ActionInput):
 
 class ApprovePlanInput(ActionInput):
     meeting_id: Id | None = Field(None, title="プランを決定した重層的支援会議")
-    approved_on: Day = Field(title="承認日", default_factory=today_tokyo)
+    approved_on: Past = Field(title="承認日", default_factory=today_tokyo)
 
 
 class ReturnPlanInput(ActionInput):
-    returned_on: Day = Field(title="差戻し日", default_factory=today_tokyo)
+    returned_on: Past = Field(title="差戻し日", default_factory=today_tokyo)
     reason: Text = Field(
         title="差戻しの理由", min_length=1, description="Why the plan goes back to its author."
     )
 
 
 class MonitoringInput(ActionInput):
-    held_on: Day = Field(title="実施日", default_factory=today_tokyo)
+    held_on: Past = Field(title="実施日", default_factory=today_tokyo)
     summary: Text = Field(title="モニタリングの概要", min_length=1)
     next_on: Day | None = Field(None, title="次回モニタリング日")
 
 
 class WithdrawConsentInput(ActionInput):
-    withdrawn_on: Day = Field(title="撤回日", default_factory=today_tokyo)
+    withdrawn_on: Past = Field(title="撤回日", default_factory=today_tokyo)
     note: Text = Field("", title="メモ")
 
 
@@ -167,19 +224,19 @@ class HandOverInput(ActionInput):
     """つなぎ: the agency that takes the support over, and when."""
 
     agency_id: Id = Field(title="引継ぎ先の関係機関")
-    handed_over_on: Day = Field(title="引継ぎ日", default_factory=today_tokyo)
+    handed_over_on: Past = Field(title="引継ぎ日", default_factory=today_tokyo)
     note: Text = Field("", title="引継ぎの内容")
 
 
 class ProposeClosureInput(ActionInput):
-    proposed_on: Day = Field(title="提案日", default_factory=today_tokyo)
+    proposed_on: Past = Field(title="提案日", default_factory=today_tokyo)
     reason: ClosureReason | None = Field(None, title="終結理由")
     reason_text: Text = Field("", title="理由の記載")
     evaluation: Text = Field("", title="支援の評価")
 
 
 class DecideClosureInput(ActionInput):
-    decided_on: Day = Field(title="決定日", default_factory=today_tokyo)
+    decided_on: Past = Field(title="決定日", default_factory=today_tokyo)
     note: Text = Field("", title="メモ")
 
 
@@ -188,7 +245,7 @@ class ReopenInput(ActionInput):
 
 
 class ConsentInput(ActionInput):
-    given_on: Day = Field(title="同意日", default_factory=today_tokyo)
+    given_on: Past = Field(title="同意日", default_factory=today_tokyo)
     method: ConsentMethod = Field(ConsentMethod.WRITTEN, title="同意の方法")
     agency_ids: list[Id] = Field(title="同意の範囲（関係機関）", min_length=1, max_length=Rows)
     note: Text = Field("", title="メモ")
@@ -196,7 +253,7 @@ class ConsentInput(ActionInput):
 
 class OutreachInput(ActionInput):
     kind: OutreachKind = Field(title="種別")
-    done_on: Day = Field(title="実施日", default_factory=today_tokyo)
+    done_on: Past = Field(title="実施日", default_factory=today_tokyo)
     note: Text = Field("", title="メモ")
 
 
@@ -208,7 +265,7 @@ class EnrolmentInput(ActionInput):
 
 class ProgramExitInput(ActionInput):
     enrolment_id: Id = Field(title="参加支援の登録")
-    exited_on: Day = Field(title="終了日", default_factory=today_tokyo)
+    exited_on: Past = Field(title="終了日", default_factory=today_tokyo)
 
 
 # --- the directory (not case actions, bounded the same way) --------------------------------
@@ -275,6 +332,10 @@ def _japanese(error: Any) -> str:
     kind = error["type"]
     if kind == "value_error" and "control characters" in error["msg"]:
         return "制御文字（改行・エスケープ等）は使えません"
+    if kind == "value_error" and _NOT_A_VISIT in error["msg"]:
+        return "相談方法が「訪問」の相談だけがアウトリーチの訪問として数えられます"
+    if kind == "value_error" and _FUTURE in error["msg"]:
+        return f"未来の日付は記録できません（{error['input']}）。今日（{today_tokyo()}）以前にしてください"
     if kind in {"date_parsing", "date_from_datetime_parsing"} and "outside expected range" in str(
         error.get("ctx", "")
     ):

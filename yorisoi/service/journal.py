@@ -72,7 +72,17 @@ def head_query(*extra: Any, lock: bool = True) -> Select[Any]:
     """
     c = _case.c
     query = select(
-        c.id, c.number, c.stage, c.version, c.episode, c.audit_head, c.coordinator_id, c.desk_id, *extra
+        c.id,
+        c.number,
+        c.stage,
+        c.version,
+        c.episode,
+        c.audit_head,
+        c.coordinator_id,
+        c.desk_id,
+        c.opened_on,
+        c.closed_on,
+        *extra,
     )
     return query.with_for_update() if lock else query
 
@@ -106,6 +116,9 @@ class CaseHead:
     audit_head: str
     coordinator_id: int | None
     desk_id: int | None = None
+    opened_on: dt.date | None = None
+    closed_on: dt.date | None = None
+    """The day the current episode was closed (None while it is open)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,8 @@ lifecycle machine to explain every trigger of the case's stage (`LifecycleMachin
 every guard, not only the first that fails), assuming what the action's registry entry says
 a form would start from, and leaves the guards that judge only typed input to the form: a
 button is offered when the case itself allows the action. `record_actions` lists the record
-actions (contact, consent …) the actor may take on the case. Nothing is written, and the
+actions (contact, consent …) the actor may take on the case, and `late_entries` what a closed
+case still takes without reopening (後日入力: meetings, monitoring). Nothing is written, and the
 transaction is rolled back at the end; the case's head is read without a lock, so a page
 view never waits for someone's save.
 """
@@ -22,9 +23,9 @@ from models import Staff
 from states import LifecycleMachine, Refusal
 from yorisoi.errors import PermissionDenied, YorisoiError
 from yorisoi.service import inputs as i
-from yorisoi.service.cases import case_facts, refuse_unless_allowed
+from yorisoi.service.cases import case_facts, late_entry_trigger, refuse_unless_allowed
 from yorisoi.service.journal import load_head
-from yorisoi.service.registry import ACTIONS, RECORD_ACTIONS, ActionSpec, Step, resolve
+from yorisoi.service.registry import ACTIONS, LATE_ENTRY_ACTIONS, RECORD_ACTIONS, ActionSpec, Step, resolve
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,3 +133,27 @@ def record_actions(
     finally:
         session.rollback()
     return allowed
+
+
+def late_entries(
+    *, session: Session, case_id: int, actor: Staff, machine: LifecycleMachine
+) -> list[ActionOption]:
+    """On a closed case, the lifecycle actions `actor` may add dated inside its closed episode
+    (後日入力), one trigger each; nothing on an open case."""
+    lifecycle = machine.lifecycle
+    options: list[ActionOption] = []
+    try:
+        head = load_head(session, case_id, lock=False)
+        for name in sorted(LATE_ENTRY_ACTIONS - RECORD_ACTIONS):
+            trigger = late_entry_trigger(lifecycle, head.stage, name)
+            if trigger is None:
+                continue
+            try:
+                refuse_unless_allowed(machine, head, Step(ACTIONS[name], trigger), actor)
+            except YorisoiError:
+                continue
+            definition = lifecycle.triggers[trigger]
+            options.append(ActionOption(trigger, definition.ja, definition.en, True, head.stage, ()))
+    finally:
+        session.rollback()
+    return options

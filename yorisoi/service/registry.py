@@ -15,7 +15,9 @@ Two sorts of action:
   outreach, 参加支援 — and never change the stage; their roles and labels are declared here.
 
 Events the system writes without a form (the intake, overdue marks, lifecycle migrations) are
-in `SYSTEM_EVENTS`, for their labels.
+in `SYSTEM_EVENTS`, for their labels. A contact, outreach, a meeting or a monitoring record may
+also be added to a closed case, dated inside its closed episode, without reopening it
+(`late_entry`, 後日入力).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from yorisoi.service.effects import (
     closure,
     consent,
     contacts,
+    details,
     input_facts,
     meetings,
     nothing,
@@ -96,6 +99,9 @@ class ActionSpec:
     """Record actions: who may take them (a lifecycle file gives its triggers their roles)."""
     after_closure: bool = False
     """Record actions: may be taken on a closed case too (アフターフォロー)."""
+    late_entry: bool = False
+    """May be added to a closed case without reopening it when dated on or before the closure
+    (後日入力): the record joins the closed episode, the stage stays, the audit event says so."""
 
     @property
     def ja(self) -> str:
@@ -145,6 +151,7 @@ def _meeting(name: str, kind: MeetingKind, summary: str) -> ActionSpec:
         memo="decisions",
         form=Form("form_meeting.html", {"attendees": 5}),
         api=Api(f"/meetings/{kind.removesuffix('_meeting')}", summary),
+        late_entry=True,
     )
 
 
@@ -226,6 +233,7 @@ ACTIONS: dict[str, ActionSpec] = {
             memo="summary",
             form=Form("form_monitoring.html"),
             api=Api("/monitoring", "A monitoring record; sets the next monitoring date."),
+            late_entry=True,
         ),
         ActionSpec(
             "withdraw_consent",
@@ -302,6 +310,7 @@ ACTIONS: dict[str, ActionSpec] = {
             record_ja="相談の記録",
             record_en="Record a contact",
             after_closure=True,
+            late_entry=True,
         ),
         ActionSpec(
             "give_consent",
@@ -329,6 +338,7 @@ ACTIONS: dict[str, ActionSpec] = {
             api=Api("/outreach", "アウトリーチ: a home visit or attendance at a local meeting."),
             record_ja="アウトリーチの記録",
             record_en="Record outreach",
+            late_entry=True,
         ),
         ActionSpec(
             "enrol_in_program",
@@ -340,6 +350,23 @@ ACTIONS: dict[str, ActionSpec] = {
             api=Api("/enrolments", "参加支援: enrol the person with a registered provider."),
             record_ja="参加支援の登録",
             record_en="Enrol in a programme",
+        ),
+        ActionSpec(
+            "correct_details",
+            i.CorrectDetailsInput,
+            details.correct,
+            False,
+            memo="note",
+            form=Form("form_correct.html"),
+            api=Api(
+                "/details",
+                "訂正: the person's and the household's details (name, kana, birth date, address, DV flag); "
+                "only the fields given change.",
+                200,
+            ),
+            record_ja="本人・世帯の情報の訂正",
+            record_en="Correct the person's or household's details",
+            after_closure=True,
         ),
         ActionSpec(
             "record_program_exit",
@@ -365,6 +392,7 @@ SYSTEM_EVENTS: dict[str, tuple[str, str]] = {
 """Events the system writes without a form: labels for the timeline and the audit."""
 
 RECORD_ACTIONS: frozenset[str] = frozenset(n for n, s in ACTIONS.items() if not s.lifecycle)
+LATE_ENTRY_ACTIONS: frozenset[str] = frozenset(n for n, s in ACTIONS.items() if s.late_entry)
 RESERVED_NAMES: frozenset[str] = RECORD_ACTIONS | frozenset(SYSTEM_EVENTS)
 """Names a lifecycle file may not give its triggers (they name record actions and events)."""
 

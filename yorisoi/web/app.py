@@ -21,7 +21,7 @@ from yorisoi.web.body_limit import BodyLimit
 from yorisoi.web.config import WebSettings, secret_key
 from yorisoi.web.pages import approvals as approval_pages
 from yorisoi.web.pages import auth as auth_pages
-from yorisoi.web.pages import board, case_forms, case_page, intake, locks, oversight
+from yorisoi.web.pages import board, case_forms, case_page, imports, intake, locks, oversight
 from yorisoi.web.sessions import SessionCodec
 
 SECURITY_HEADERS = {
@@ -99,7 +99,8 @@ def create_app(
 
     for api in (auth, cases, actions, records, inbox, reports, audit, lifecycle):
         app.include_router(api.router)
-    for page in (auth_pages, board, intake, case_page, case_forms, approval_pages, oversight, locks):
+    pages = (auth_pages, board, intake, case_page, case_forms, approval_pages, oversight, locks, imports)
+    for page in pages:
         app.include_router(page.router, include_in_schema=False)
     static = resources.files("yorisoi.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")

@@ -52,6 +52,7 @@ NAV: tuple[tuple[str, str, frozenset[str] | None], ...] = (
     ("/audit", "監査", frozenset({Role.SUPERVISOR, Role.AUDITOR})),
     ("/lifecycle", "ライフサイクル", None),
     ("/locks", "ロック解除", frozenset({Role.SUPERVISOR, Role.ADMIN})),
+    ("/import", "取込", frozenset({Role.SUPERVISOR})),
 )
 
 

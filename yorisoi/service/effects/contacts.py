@@ -7,7 +7,7 @@ from sqlmodel import Session
 from models import Agency, Contact, ContactTopic
 from yorisoi.errors import InvalidInput
 from yorisoi.service import inputs as i
-from yorisoi.service.effects import Act, Effect, add_row
+from yorisoi.service.effects import Act, Effect, insert_row, insert_rows
 from yorisoi.settings import get_settings
 
 
@@ -33,19 +33,19 @@ def add_contact_rows(
     session: Session, case_id: int, actor_id: int | None, contact: i.ContactInput, desk_id: int | None
 ) -> int:
     """Insert the contact and its topics; `desk_id` is the desk it counts for."""
-    contact_id = add_row(
+    contact_id = insert_row(
         session,
-        Contact(
-            case_id=case_id,
-            contacted_on=contact.contacted_on,
-            desk_id=desk_id,
-            referrer=contact.referrer,
-            method=contact.method,
-            staff_id=actor_id,
-            note=contact.note,
-        ),
+        Contact,
+        case_id=case_id,
+        contacted_on=contact.contacted_on,
+        desk_id=desk_id,
+        referrer=contact.referrer,
+        method=contact.method,
+        staff_id=actor_id,
+        note=contact.note,
+        outreach_visit=contact.outreach_visit,
     )
-    session.add_all(ContactTopic(contact_id=contact_id, topic=t) for t in contact.topics)
+    insert_rows(session, ContactTopic, [{"contact_id": contact_id, "topic": t} for t in contact.topics])
     return contact_id
 
 
@@ -58,10 +58,23 @@ def _record(act: Act[i.ContactInput], contact: i.ContactInput) -> int:
 
 
 def add_contact(act: Act[i.ContactInput]) -> Effect:
-    return Effect({"contact_id": _record(act, act.data)})
+    payload: dict[str, object] = {"contact_id": _record(act, act.data)}
+    if act.data.outreach_visit:
+        payload["outreach_visit"] = True
+    return Effect(payload)
 
 
 def reopen(act: Act[i.ReopenInput]) -> Effect:
+    """A new episode, starting with a contact on or after the day the last one was closed."""
+    check_contact(act.session, act.data.contact)
+    on, closed_on = act.data.contact.contacted_on, act.head.closed_on
+    if closed_on is not None and on < closed_on:
+        raise InvalidInput(
+            f"再開の相談日（{on}）が終結日（{closed_on}）より前です。終結日以降の日付にしてください"
+            f"（終結日以前の記録は、再開せずに後日入力として追加できます）。",
+            f"The reopening contact ({on}) is dated before the closure ({closed_on}); records dated "
+            "inside the closed episode are added as late entries, without reopening.",
+        )
     contact_id = _record(act, act.data.contact)  # type: ignore[arg-type]
     episode = act.head.episode + 1
     return Effect({"episode": episode, "contact_id": contact_id}, {"episode": episode, "closed_on": None})

@@ -28,8 +28,9 @@ def case_page(
     view = viewing.view_case(session, viewer_of(user), number, channel="web", with_timeline=True)
     detail = view.detail
     full = view.access is Access.FULL
-    actions, records = [], []
+    actions, records, late = [], [], []
     if full:
+        late = preview.late_entries(session=session, case_id=detail.id, actor=user, machine=machine)
         actions = preview.available_actions(session=session, case_id=detail.id, actor=user, machine=machine)
         records = [
             spec
@@ -48,6 +49,7 @@ def case_page(
         "allowed": [a for a in actions if a.allowed],
         "blocked": [a for a in actions if not a.allowed],
         "records": records,
+        "late_entries": late,
         "current_plans": current,
         "older_plans": [p for p in reversed(detail.plans) if p not in current],
         "done_label": registry.label(machine.lifecycle, done) if done else None,
