@@ -25,9 +25,9 @@ def _uv() -> str:
     return on_path
 
 
-def _lock_check(directory: Path) -> subprocess.CompletedProcess[str]:
+def _lock_check(directory: Path, *, offline: bool = True) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [_uv(), "lock", "--check", "--offline"],
+        [_uv(), "lock", "--check", *(["--offline"] if offline else [])],
         cwd=directory,
         capture_output=True,
         text=True,
@@ -49,7 +49,9 @@ def test_lock_check_refuses_a_dependency_changed_without_the_lock(tmp_path: Path
     assert '"rich>=13"' in text
     pyproject.write_text(text.replace('"rich>=13"', '"rich>=14"'), encoding="utf-8")
 
-    result = _lock_check(tmp_path)
+    # A stale lock makes uv resolve again, which needs the index: offline, a fresh uv cache
+    # holds only the locked wheels, not the index pages.
+    result = _lock_check(tmp_path, offline=False)
 
     assert result.returncode != 0
     assert "uv lock" in result.stderr  # the message says how to fix it
