@@ -91,7 +91,9 @@ def lifecycle_svg(lifecycle: Lifecycle, *, current: str | None = None, id_prefix
     lanes = []
     for (dest, label), sources in grouped.items():
         backward = all(index[s] > index[dest] for s in sources)
-        lanes.append(_Lane(dest, label, sorted(sources, key=index.__getitem__), "left" if backward else "right"))
+        lanes.append(
+            _Lane(dest, label, sorted(sources, key=index.__getitem__), "left" if backward else "right")
+        )
 
     def span(lane: _Lane) -> int:
         stops = [index[lane.dest], *(index[s] for s in lane.sources)]
@@ -149,7 +151,7 @@ def lifecycle_svg(lifecycle: Lifecycle, *, current: str | None = None, id_prefix
         anchor, tx = ("end", box_x - 14) if lane.side == "left" else ("start", box_r + 14)
         out.append(
             f'<text x="{tx}" y="{y_dest - 4}" font-size="{LABEL_SIZE}" fill="{INK}" text-anchor="{anchor}" '
-            f'{halo}>{escape(lane.label)}</text>'
+            f"{halo}>{escape(lane.label)}</text>"
         )
     for stage in lifecycle.stages:
         y = top(stage.name)
@@ -158,7 +160,7 @@ def lifecycle_svg(lifecycle: Lifecycle, *, current: str | None = None, id_prefix
             out.append(_line(cx, y + BOX_H, cx, nxt, marker))
             out.append(
                 f'<text x="{cx + 8}" y="{y + BOX_H + GAP // 2 + 5}" font-size="{LABEL_SIZE}" fill="{INK}" '
-                f'{halo}>{escape(" ／ ".join(direct[stage.name]))}</text>'
+                f"{halo}>{escape(' ／ '.join(direct[stage.name]))}</text>"
             )
         out.append(_box(stage.name, stage.ja, box_x, y, loops.get(stage.name, []), stage.final, current))
     out.append("</svg>")

@@ -69,7 +69,11 @@ def business_date_label(action: str) -> str:
     """`相談日`, `開催日` …: what the date of the action's record is, for the timeline."""
     spec = registry.ACTIONS.get(action)
     field = spec.dated_by.rsplit(".", 1)[-1] if spec is not None and spec.dated_by else ""
-    return DATE_FIELDS_JA.get(field, "日付")
+    return DATE_FIELDS_JA.get(_SYSTEM_EVENT_DATES.get(action, field), "日付")
+
+
+_SYSTEM_EVENT_DATES = {"open_case": "opened_on"}
+"""System events whose payload carries a business date: what that date is."""
 
 
 def stage(lifecycle: Lifecycle, name: str) -> str:
