@@ -167,7 +167,7 @@ def test_case_page_stage_badge_timeline_dates_and_wording(web: Web) -> None:
     assert current == ["支援プラン"] and strip.count("aria-current") == 1
     highlighted = re.findall(r'<g class="stage current" data-stage="([^"]+)">', page.text)
     assert highlighted == ["planning"]
-    timeline = _visible_text(_between(page.text, '<table class="timeline">', "</table>"))
+    timeline = _visible_text(_between(page.text, '<table class="records timeline">', "</table>"))
     for shown in (
         "受付日 2025年6月2日",
         "開催日 2025年6月5日",
