@@ -119,6 +119,8 @@ def test_lifecycle_drawn_and_case_page_on_phone_and_tablet(web: Web, browser: An
         assert abs(contacts["x"] + contacts["width"] - (frame["x"] + frame["width"])) < 4
         assert abs(cases["x"] + cases["width"] - contacts["x"]) < 2
         page.screenshot(path=str(ARTIFACTS / "reports.png"), full_page=True)
+        printed = page.pdf(path=str(ARTIFACTS / "reports-print.pdf"), prefer_css_page_size=True)
+        assert {(round(w), round(h)) for w, h in pdf_pages(printed)} == {A4_PORTRAIT_PT[::-1]}  # landscape
         page.close()
 
         for width in (390, 768):

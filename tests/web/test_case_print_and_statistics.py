@@ -105,7 +105,11 @@ def test_consultation_table_has_desks_as_rows_totals_set_apart_and_pinned_column
     # the sticky header and first column, and the print layout, are in the stylesheet
     css = web.client().get("/static/style.css").text
     assert "table.report thead { position: sticky" in css and ".first { position: sticky" in css
-    assert "@media print" in css and "@page wide { size: A4 landscape" in css
+    assert (
+        "@media print" in css
+        and "@page wide { size: A4 landscape" in css
+        and ".statistics { page: wide; }" in css
+    )
 
 
 def test_rate_rounds_half_up_and_chart_caption_follows_targets(web: Web, tmp_path: Path) -> None:
