@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 
 from models.person import MASKED_ADDRESS
 from tests.web.conftest import DV_ADDRESS, Web
-from tests.web.helpers import intake, ok, to_planning
+from tests.web.helpers import attendees, intake, ok, to_planning
 from yorisoi.reports.layout import Sheet
 from yorisoi.web.templating import _templates
 
@@ -253,3 +253,56 @@ def test_print_views_of_plan_and_meeting_follow_case_access(web: Web) -> None:
     outsider = web.page_as(web.agency_member)  # attended nothing: the case does not exist for them
     assert outsider.get(f"/cases/{number}/plans/1-1/print").status_code == 404
     assert outsider.get(f"/cases/{number}/meetings/{meeting_id}/print").status_code == 404
+
+
+def test_a_meeting_attendee_prints_only_the_material_they_may_read(web: Web) -> None:
+    """An agency member who attended the 重層的支援会議 prints its record and the plan it decided,
+    as the case page shows them; the 支援会議 they did not attend is not there for them."""
+    world = web.world
+    api = web.api_as(world.coordinator)
+    number = intake(api, world)
+    ok(api.post(f"/api/cases/{number}/actions/start_assessment", json={"data": {"note": "初回面談"}}))
+    ok(
+        api.post(
+            f"/api/cases/{number}/meetings/support",
+            json={"held_on": "2025-06-05", "attendees": attendees(world.poverty)},
+        ),
+        201,
+    )
+    ok(
+        api.post(
+            f"/api/cases/{number}/consents",
+            json={"given_on": "2025-06-10", "agency_ids": [a.id for a in world.agencies]},
+        ),
+        201,
+    )
+    member = attendees(world.elderly, staff_id=web.agency_member.id)
+    ok(
+        api.post(
+            f"/api/cases/{number}/meetings/multilayer", json={"held_on": "2025-06-20", "attendees": member}
+        ),
+        201,
+    )
+    meetings = ok(api.get(f"/api/cases/{number}"))["case"]["meetings"]
+    support_id = next(m["id"] for m in meetings if m["kind"] == "support_meeting")
+    multilayer_id = next(m["id"] for m in meetings if m["kind"] == "multilayer_meeting")
+    ok(
+        api.post(
+            f"/api/cases/{number}/plans",
+            json={
+                "drafted_on": "2025-06-20",
+                "household_goal": "地域で孤立せずに暮らす",
+                "goals": [{"problem": "孤立", "goal": "サロンに月1回参加"}],
+                "roles": [{"agency_id": world.elderly.id, "role": "見守り", "is_lead": True}],
+                "monitoring_interval_days": 30,
+            },
+        ),
+        201,
+    )
+    _approve(web, number, multilayer_id)
+    reader = web.page_as(web.agency_member)
+    meeting = reader.get(f"/cases/{number}/meetings/{multilayer_id}/print")
+    assert meeting.status_code == 200 and "重層的支援会議 会議録" in meeting.text
+    plan = reader.get(f"/cases/{number}/plans/1-1/print")
+    assert plan.status_code == 200 and "サロンに月1回参加" in plan.text
+    assert reader.get(f"/cases/{number}/meetings/{support_id}/print").status_code == 404
