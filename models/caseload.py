@@ -227,7 +227,7 @@ class AwaitingApproval:
 
 
 def awaiting_approval(session: Session, *, excluding_staff_id: int) -> list[AwaitingApproval]:
-    """Draft plans and proposed closures, except those `excluding_staff_id` wrote (四つの目)."""
+    """Draft plans and proposed closures, except those `excluding_staff_id` wrote (二者確認)."""
     author = aliased(Staff)
     plans = session.execute(
         sa_select(

@@ -80,6 +80,16 @@ def japanese_date(day: dt.date, *, weekday: bool = False) -> str:
     return f"{text}（{_WEEKDAYS[day.weekday()]}）" if weekday else text
 
 
+def western_date(day: dt.date) -> str:
+    """`2026年4月1日`: the date style of the web pages and working tables."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def as_of_label(day: dt.date) -> str:
+    """`令和7年3月31日現在`: the 基準日 as municipal documents title their figures (和暦)."""
+    return f"{japanese_date(day)}現在"
+
+
 _FISCAL = re.compile(
     r"^(?:(?P<era>[A-Za-z]|明治|大正|昭和|平成|令和)(?P<year>元|\d{1,2})|(?P<western>\d{4}))(?:年度)?$"
 )

@@ -46,6 +46,36 @@ CLOSURE_REASONS = CLOSURE_REASON_LABELS_JA
 MEETING_KINDS_JA = MEETING_KIND_LABELS_JA
 
 
+# What the business date of each action's record is called (`ActionSpec.dated_by`'s last part).
+DATE_FIELDS_JA: dict[str, str] = {
+    "held_on": "開催日",
+    "drafted_on": "作成日",
+    "approved_on": "承認日",
+    "returned_on": "差戻し日",
+    "withdrawn_on": "撤回日",
+    "handed_over_on": "引継ぎ日",
+    "proposed_on": "提案日",
+    "decided_on": "決定日",
+    "contacted_on": "相談日",
+    "given_on": "同意日",
+    "done_on": "実施日",
+    "start_on": "開始日",
+    "exited_on": "終了日",
+    "opened_on": "受付日",
+}
+
+
+def business_date_label(action: str) -> str:
+    """`相談日`, `開催日` …: what the date of the action's record is, for the timeline."""
+    spec = registry.ACTIONS.get(action)
+    field = spec.dated_by.rsplit(".", 1)[-1] if spec is not None and spec.dated_by else ""
+    return DATE_FIELDS_JA.get(_SYSTEM_EVENT_DATES.get(action, field), "日付")
+
+
+_SYSTEM_EVENT_DATES = {"open_case": "opened_on"}
+"""System events whose payload carries a business date: what that date is."""
+
+
 def stage(lifecycle: Lifecycle, name: str) -> str:
     return lifecycle.stage_label(name) if name else "—"
 

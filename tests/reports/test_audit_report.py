@@ -128,7 +128,7 @@ def test_audit_reports_forged_four_eyes_violations_and_approvals_without_a_meeti
     assert any("承認者が監査記録と違います（表: tanaka (#" in p.ja for p in report.chain.problems)
     findings = next(s for s in audit_sheets(report, machine) if s.key == "findings")
     assert {row[0] for row in findings.rows} == {own.number, bare.number, moved.number, closed.number}
-    assert any("四つの目の原則違反" in str(row[2]) for row in findings.rows)
+    assert any("二者確認の原則に反します" in str(row[2]) for row in findings.rows)
 
 
 def test_audit_verifies_the_hash_chains(session: Session, world: World, machine: LifecycleMachine) -> None:

@@ -46,7 +46,7 @@ def test_xlsx_consultation_sheet_cell_by_cell(r6: AnnualReport, yamaguchi: Yamag
         "参加支援",
     ]
     ws = book["相談実績"]
-    assert ws["A1"].value == "令和6年度 相談実績（全体） 2024年4月1日〜2025年3月31日（基準日 2025年3月31日）"
+    assert ws["A1"].value == "令和6年度 相談実績（全体） 令和6年4月1日〜令和7年3月31日（令和7年3月31日現在）"
     # Header: 山口市's two rows; 受付窓口 / 相談実件数 / 相談延件数 span both.
     assert [ws.cell(3, c).value for c in (1, 2, 7, 12, 32, 33)] == [
         "受付窓口", "相談者", "相談方法", "相談内容", "相談実件数", "相談延件数",
@@ -166,7 +166,7 @@ def test_trend_chart_and_json(ysession: Session) -> None:
     assert all(key in INDICATORS for panel in PANELS for key, _label in panel.indicators)
     svg = ET.fromstring(trend_svg(trend))
     texts = [t.text or "" for t in svg.iter("{http://www.w3.org/2000/svg}text")]
-    assert "令和5年度〜令和7年度の推移（全体、基準日 2025年4月30日）" in texts
+    assert "令和5年度〜令和7年度の推移（全体、令和7年4月30日現在）" in texts
     assert {p.title for p in PANELS} <= set(texts)
     assert "1802" in texts and "336" in texts and "421" in texts  # the R6 values, printed on the points
     assert not list(svg.iter("{http://www.w3.org/2000/svg}script"))

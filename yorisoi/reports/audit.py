@@ -66,7 +66,7 @@ def plan_findings(row: oversight.PlanApproval) -> list[Finding]:
         findings.append(
             found(
                 "four_eyes_plan",
-                f"作成者 {row.author} 本人が承認しています（四つの目の原則違反）。",
+                f"作成者 {row.author} 本人が承認しています（二者確認の原則に反します）。",
                 f"Approved by its own author {row.author} (four-eyes rule).",
             )
         )
@@ -134,7 +134,7 @@ def closure_findings(row: oversight.ClosureDecision) -> list[Finding]:
         findings.append(
             found(
                 "four_eyes_closure",
-                f"提案者 {row.proposer} 本人が終結を承認しています（四つの目の原則違反）。",
+                f"提案者 {row.proposer} 本人が終結を承認しています（二者確認の原則に反します）。",
                 f"Closure approved by its own proposer {row.proposer} (four-eyes rule).",
             )
         )
@@ -231,7 +231,7 @@ def audit_sheets(report: AuditReport, machine: LifecycleMachine) -> list[Sheet]:
         Sheet(
             "findings",
             "指摘事項",
-            f"指摘事項（四つの目の原則・会議なしの承認など、{period}）",
+            f"指摘事項（二者確認・会議なしの承認など、{period}）",
             ["ケース", "対象", "内容"],
             [[f.case_number, f.subject, f.ja] for f in report.findings]
             or [["—", "—", "指摘事項はありません。"]],

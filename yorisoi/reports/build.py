@@ -19,6 +19,7 @@ from models.outreach import OutreachKind, Program
 from states.stages import ClosureReason, MeetingKind
 from yorisoi.errors import InvalidInput
 from yorisoi.jpdates import fiscal_year_short
+from yorisoi.percent import percent
 from yorisoi.reports.indicators import INDICATORS
 from yorisoi.reports.model import (
     AnnualReport,
@@ -185,7 +186,7 @@ def build_annual(
 def target_row(indicator: str, fiscal_year: int, target: int, report: AnnualReport) -> TargetRow:
     """A PDCA line: target, actual (None before the 年度 starts) and achievement rate."""
     actual = INDICATORS[indicator].value(report) if report.started else None
-    rate = None if actual is None or target == 0 else round(actual * 100 / target, 1)
+    rate = None if actual is None else percent(actual, target)
     return TargetRow(indicator, fiscal_year, target, actual, rate)
 
 

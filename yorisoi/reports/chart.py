@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pygal
 from pygal.style import Style
 
-from yorisoi.jpdates import fiscal_year_label, fiscal_year_short
-from yorisoi.reports.layout import ja_date
+from yorisoi.jpdates import as_of_label, fiscal_year_label, fiscal_year_short
 from yorisoi.reports.model import TrendReport
+from yorisoi.reports.targets import Targets
 
 # pygal appends an old-style import hook (no find_spec) for its map plugins, which yorisoi does
 # not use; left in place it breaks every later import once warnings are errors.
@@ -26,7 +27,12 @@ SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 FONTS = '"Noto Sans CJK JP", "Hiragino Sans", "Yu Gothic", Meiryo, "IPAexGothic", sans-serif'
 PALETTE = ("#1f6fb2", "#d9822b", "#2e9d5b", "#b83d6e", "#7a5cc4")
-PANEL_W, PANEL_H, HEADER_H, COLUMNS = 760, 430, 70, 2
+PANEL_W, PANEL_H, HEADER_H, COLUMNS = 760, 400, 70, 2
+LEGEND_COLUMNS, LEGEND_ROW_H = 2, 26
+"""Legend entries two to a row (a long label such as 短期宿泊場所提供事業（目標） needs half a
+panel); each further legend row makes the panel taller instead of squeezing the plot."""
+MARGIN_RIGHT = 56
+"""Room right of the last 年度 for the value printed on its point."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,17 +83,44 @@ def y_labels(values: list[int | None]) -> list[int]:
     return list(range(0, top + step, step)) if top else [0, 1]
 
 
-def _panel_svg(trend: TrendReport, panel: Panel) -> ET.Element:
-    colors: list[str] = []
-    series: list[tuple[str, list[int | None], bool]] = []  # (legend, values, is a target)
+def _series(trend: TrendReport, panel: Panel) -> list[tuple[str, list[int | None], bool, str]]:
+    """(legend, values, is a target, colour) per line: each indicator, and its target where set."""
+    series: list[tuple[str, list[int | None], bool, str]] = []
     for index, (key, label) in enumerate(panel.indicators):
         row = trend.row(key)
         color = PALETTE[index % len(PALETTE)]
-        series.append((label, [row.actuals[fy] for fy in trend.fiscal_years], False))
-        colors.append(color)
+        series.append((label, [row.actuals[fy] for fy in trend.fiscal_years], False, color))
         if row.targets:
-            series.append((f"{label}（目標）", [row.targets.get(fy) for fy in trend.fiscal_years], True))
-            colors.append(color)
+            targets = [row.targets.get(fy) for fy in trend.fiscal_years]
+            series.append((f"{label}（目標）", targets, True, color))
+    return series
+
+
+def panel_height(trend: TrendReport, panel: Panel) -> int:
+    """The panel's height: the plot plus as many legend rows as its lines need."""
+    rows = -(-len(_series(trend, panel)) // LEGEND_COLUMNS)
+    return PANEL_H + LEGEND_ROW_H * rows
+
+
+CHARTED: frozenset[str] = frozenset(key for panel in PANELS for key, _label in panel.indicators)
+"""The indicators the chart draws."""
+
+
+def has_targets(trend: TrendReport) -> bool:
+    """Whether any charted indicator has a target (and so a dashed line) in these 年度."""
+    return any(trend.row(key).targets for key in CHARTED)
+
+
+def targets_charted(targets: Targets, fiscal_years: Iterable[int]) -> bool:
+    """`has_targets` before the trend is built: whether `targets` names a charted indicator in
+    one of `fiscal_years` (the statistics page captions the chart without building it)."""
+    years = list(fiscal_years)
+    return any(targets.get(key, fy) is not None for key in CHARTED for fy in years)
+
+
+def _panel_svg(trend: TrendReport, panel: Panel, height: int) -> ET.Element:
+    series = _series(trend, panel)
+    colors = [color for _label, _values, _dashed, color in series]
     style = Style(
         font_family=FONTS,
         background="white",
@@ -102,20 +135,22 @@ def _panel_svg(trend: TrendReport, panel: Panel) -> ET.Element:
     chart = pygal.Line(
         style=style,
         width=PANEL_W,
-        height=PANEL_H,
+        height=height,
         title=panel.title,
         x_labels=[fiscal_year_short(fy) for fy in trend.fiscal_years],
         legend_at_bottom=True,
-        legend_at_bottom_columns=3,
+        legend_at_bottom_columns=LEGEND_COLUMNS,
+        truncate_legend=-1,
+        margin_right=MARGIN_RIGHT,
         print_values=True,
         js=[],
         disable_xml_declaration=True,
-        y_labels=y_labels([v for _label, values, _dashed in series for v in values]),
+        y_labels=y_labels([v for _label, values, _dashed, _color in series for v in values]),
         show_y_guides=True,
         dots_size=4,
         allow_interruptions=True,
     )
-    for label, values, dashed in series:
+    for label, values, dashed, _color in series:
         chart.add(label, values, stroke_style={"width": 2, "dasharray": "6,4"} if dashed else {"width": 3})
     element = ET.fromstring(chart.render(is_unicode=True))
     for parent in list(element.iter()):  # pygal's interactive scripts: a static page needs none
@@ -126,11 +161,13 @@ def _panel_svg(trend: TrendReport, panel: Panel) -> ET.Element:
 
 
 def trend_svg(trend: TrendReport) -> str:
-    """The whole page as SVG text: a heading and one chart per panel, two to a row."""
+    """The whole page as SVG text: a heading and one chart per panel, two to a row, each row
+    as tall as its tallest legend needs. The dashed-line note only where a target is drawn."""
     ET.register_namespace("", SVG_NS)
     ET.register_namespace("xlink", XLINK_NS)
-    rows = (len(PANELS) + COLUMNS - 1) // COLUMNS
-    width, height = PANEL_W * COLUMNS, HEADER_H + PANEL_H * rows
+    heights = [panel_height(trend, panel) for panel in PANELS]
+    row_heights = [max(heights[i : i + COLUMNS]) for i in range(0, len(PANELS), COLUMNS)]
+    width, height = PANEL_W * COLUMNS, HEADER_H + sum(row_heights)
     page = ET.Element(
         f"{{{SVG_NS}}}svg",
         {"width": str(width), "height": str(height), "viewBox": f"0 0 {width} {height}"},
@@ -145,18 +182,20 @@ def trend_svg(trend: TrendReport) -> str:
     scope = trend.desk or "全体"
     heading.text = (
         f"{fiscal_year_label(years[0])}〜{fiscal_year_label(years[-1])}の推移（{scope}、"
-        f"基準日 {ja_date(trend.as_of)}）"
+        f"{as_of_label(trend.as_of)}）"
     )
     note = ET.SubElement(
         page, f"{{{SVG_NS}}}text", {"x": "24", "y": "62", "font-size": "13", "font-family": FONTS}
     )
-    note.text = "破線は目標（実施計画）。途切れた点は基準日にまだ始まっていない年度。"
+    dashed = "破線は目標（実施計画）。" if has_targets(trend) else ""
+    note.text = dashed + "途切れた点は基準日にまだ始まっていない年度。"
     for index, panel in enumerate(PANELS):
-        chart = _panel_svg(trend, panel)
+        row = index // COLUMNS
+        chart = _panel_svg(trend, panel, row_heights[row])
         chart.set("x", str(PANEL_W * (index % COLUMNS)))
-        chart.set("y", str(HEADER_H + PANEL_H * (index // COLUMNS)))
+        chart.set("y", str(HEADER_H + sum(row_heights[:row])))
         chart.set("width", str(PANEL_W))
-        chart.set("height", str(PANEL_H))
+        chart.set("height", str(row_heights[row]))
         page.append(chart)
     return ET.tostring(page, encoding="unicode", xml_declaration=False)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from models.case import CONTACT_METHOD_LABELS_JA, REFERRER_LABELS_JA
 from models.outreach import PROGRAM_LABELS_JA
 from states.stages import CLOSURE_REASON_LABELS_JA
-from yorisoi.jpdates import fiscal_year_label, fiscal_year_short
+from yorisoi.jpdates import as_of_label, fiscal_year_label, fiscal_year_short, japanese_date, western_date
 from yorisoi.reports.indicators import INDICATORS
 from yorisoi.reports.model import AnnualReport, ConsultationRow, TargetRow, TrendReport
 
@@ -40,10 +40,22 @@ class Sheet:
     rows: list[list[Cell]]
     groups: list[Group] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    total_columns: frozenset[int] = frozenset()
+    """Indexes of the 計 columns, set apart on the page and in bold in XLSX."""
+    total_row: bool = False
+    """The last row is the total (全体 / 計), set apart likewise."""
+    pinned_end: int = 0
+    """Trailing columns the page keeps in view while the table scrolls sideways (相談実件数 /
+    相談延件数, the figures read first, stay where the published table puts them: last)."""
+
+    def is_total(self, row: int, column: int) -> bool:
+        """Whether the cell at (`row`, `column`) of `rows` is a total."""
+        return column in self.total_columns or (self.total_row and row == len(self.rows) - 1)
 
 
 def ja_date(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
+    """`2025年6月2日` (working tables such as the audit's); titles use `official_cut` (和暦)."""
+    return western_date(day)
 
 
 def _scope(desk: str | None) -> str:
@@ -105,11 +117,30 @@ def consultation_sheet(report: AnnualReport, topics: Mapping[str, str]) -> Sheet
         rows=[_consultation_values(r) for r in [*report.consultation.desks, total]],
         groups=groups,
         notes=notes,
+        total_columns=frozenset(_running_totals(groups)),
+        total_row=True,
+        pinned_end=2,
     )
 
 
+def _running_totals(groups: list[Group]) -> list[int]:
+    """The last column of each labelled group: its 計."""
+    ends, column = [], 0
+    for group in groups:
+        column += group.span
+        if group.label is not None:
+            ends.append(column - 1)
+    return ends
+
+
+def official_cut(start: dt.date, end: dt.date, as_of: dt.date) -> str:
+    """`令和6年4月1日〜令和7年3月31日（令和7年3月31日現在）`: the period and 基準日 of a
+    published table in 和暦, as municipal documents title them (XLSX, CSV, the page, the chart)."""
+    return f"{japanese_date(start)}〜{japanese_date(end)}（{as_of_label(as_of)}）"
+
+
 def _cut(report: AnnualReport) -> str:
-    return f" {ja_date(report.start)}〜{ja_date(report.end)}（基準日 {ja_date(report.as_of)}）"
+    return " " + official_cut(report.start, report.end, report.as_of)
 
 
 def meetings_sheet(report: AnnualReport) -> Sheet:
@@ -142,6 +173,7 @@ def closures_sheet(report: AnnualReport) -> Sheet:
         title=f"{fiscal_year_label(report.fiscal_year)} 終結（理由別・{_scope(report.desk)}）{_cut(report)}",
         columns=["終結理由", "件数"],
         rows=rows,
+        total_row=True,
     )
 
 
@@ -255,7 +287,7 @@ def trend_sheets(trend: TrendReport) -> list[Sheet]:
                 cells.append(row.targets.get(fy, NOT_APPLICABLE))
         rows.append(cells)
     span = f"{fiscal_year_label(years[0])}〜{fiscal_year_label(years[-1])}"
-    scope = f"（{_scope(trend.desk)}、各年度 基準日 {ja_date(trend.as_of)} まで）"
+    scope = f"（{_scope(trend.desk)}、各年度 {as_of_label(trend.as_of)}）"
     sheets = [
         Sheet(
             key="trend",

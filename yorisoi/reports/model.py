@@ -103,8 +103,9 @@ class ParticipationTable:
 class TargetRow:
     """One line of the PDCA table: an indicator's target and actual in one 年度.
 
-    `rate` is actual ÷ target in percent, one decimal; None when there is no actual yet
-    (the 年度 has not started at the 基準日) or the target is 0 (no rate can be computed).
+    `rate` is actual ÷ target in percent, 四捨五入 to one decimal (`yorisoi.percent`); None when
+    there is no actual yet (the 年度 has not started at the 基準日) or the target is 0 (no rate
+    can be computed).
     """
 
     indicator: str

@@ -25,6 +25,7 @@ HEADER_ROW = 3
 _THIN = Side(style="thin", color="808080")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _HEAD_FILL = PatternFill("solid", fgColor="E8EEF4")
+_TOTAL_FILL = PatternFill("solid", fgColor="F3F5F8")
 _CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
 
@@ -82,6 +83,9 @@ def _write(ws: Worksheet, sheet: Sheet) -> None:
         for c, value in enumerate(values, start=1):
             cell = _put(ws, r, c, value)
             cell.border = _BOX
+            if sheet.is_total(r - start, c - 1):
+                cell.font = Font(bold=True)
+                cell.fill = _TOTAL_FILL
             if isinstance(value, float):
                 cell.number_format = "0.0"
             elif isinstance(value, str) and c > 1:

@@ -7,7 +7,7 @@ visitor who is not signed in is sent to the sign-in page.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -73,10 +73,29 @@ def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path == "/api"
 
 
+def back_url(request: Request) -> str | None:
+    """Where 「前のページに戻る」 goes: the Referer's path and query when it is this app's own page
+    (same scheme, host and port), else None and the page offers 「ホームへ」 only. A real link,
+    because the CSP blocks `javascript:history.back()`."""
+    referer = request.headers.get("referer")
+    if not referer:
+        return None
+    came, here = urlsplit(referer), urlsplit(str(request.base_url))
+    if (
+        (came.scheme, came.netloc) != (here.scheme, here.netloc)
+        or not came.path.startswith("/")
+        or came.path.startswith("//")
+    ):
+        return None
+    if came.path == request.url.path and came.query == request.url.query:
+        return None  # the page that failed: going "back" to it fails again
+    return came.path + (f"?{came.query}" if came.query else "")
+
+
 def _error_page(request: Request, status: int, body: dict[str, Any]) -> Response:
     from yorisoi.web.templating import render
 
-    return render(request, "error.html", {"error": body}, status_code=status)
+    return render(request, "error.html", {"error": body, "back_url": back_url(request)}, status_code=status)
 
 
 def _yorisoi_error(request: Request, exc: Exception) -> Response:

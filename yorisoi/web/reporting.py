@@ -18,6 +18,7 @@ from states import LifecycleMachine
 from yorisoi.jpdates import fiscal_year, today_tokyo
 from yorisoi.reports.audit import AuditReport, build_audit
 from yorisoi.reports.build import build_annual, build_trend
+from yorisoi.reports.chart import targets_charted
 from yorisoi.reports.csvfiles import write_csv
 from yorisoi.reports.layout import Sheet
 from yorisoi.reports.model import AnnualReport, TrendReport
@@ -37,6 +38,12 @@ def annual(session: Session, settings: Settings, fy: int | None, as_of: dt.date 
         topics=settings.topics(),
         targets=load_targets(settings.reports.targets_file),
     )
+
+
+def chart_has_targets(settings: Settings, last: int) -> bool:
+    """Whether the page's chart (the `TREND_YEARS` 年度 up to `last`) draws any target line."""
+    years = range(last - TREND_YEARS + 1, last + 1)
+    return targets_charted(load_targets(settings.reports.targets_file), years)
 
 
 def trend(

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from models import caseload
 from states import Role
 from states.diagram import mermaid
-from yorisoi.jpdates import fiscal_year_short
+from yorisoi.jpdates import as_of_label, fiscal_year_short
 from yorisoi.reports.audit import audit_sheets
 from yorisoi.reports.layout import annual_sheets
 from yorisoi.web import reporting
@@ -41,6 +41,8 @@ def statistics(
         "fy": fy,
         "sheets": annual_sheets(report, settings.topics()),
         "chart_url": f"/api/reports/trend?format=svg&last={fy}&as_of={report.as_of.isoformat()}",
+        "chart_targets": reporting.chart_has_targets(settings, report.fiscal_year),
+        "as_of_label": as_of_label(report.as_of),
         "query": f"fiscal_year={fy}&as_of={report.as_of.isoformat()}",
     }
     return render(request, "reports.html", context)
