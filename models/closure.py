@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from models.timestamps import utcnow
@@ -17,6 +18,9 @@ class ClosureStatus(StrEnum):
 
 
 class Closure(SQLModel, table=True):
+    # The audit's closures of a period, paged in (decision date, id) order.
+    __table_args__ = (sa.Index("ix_closure_decided_on_id", "decided_on", "id"),)
+
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id", index=True)
     episode: int
