@@ -13,7 +13,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlmodel import JSON, Column, Field, SQLModel, Session, col, select
+from sqlmodel import JSON, Column, Field, Session, SQLModel, col, select
 
 from models.timestamps import utcnow
 
