@@ -53,6 +53,13 @@ class AuditReport:
     recorded: ChainVerification | None = None
 
     @property
+    def verified(self) -> ChainReport:
+        """The chains verified for this report (built with `verify=True`, as the CLI does)."""
+        if self.chain is None:
+            raise ValueError("this audit report carries the recorded verification, not its own")
+        return self.chain
+
+    @property
     def chain_ok(self) -> bool | None:
         """Whether the audit trail verified clean (None: never verified)."""
         if self.chain is not None:
