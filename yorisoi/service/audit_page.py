@@ -178,6 +178,74 @@ class AuditPage:
     verification: LastResult
 
 
+def list_page(
+    session: Session,
+    machine: LifecycleMachine,
+    where: AuditFilter,
+    name: str,
+    after: tuple[Any, ...] | None,
+    size: int = PAGE_SIZE,
+) -> Page[Any]:
+    """One page of list `name` (a key of `CURSORS`), after the row keyed `after`."""
+    s, e, case_id = where.start, where.end, where.case_id
+    if name in ("approvals", "plan_findings"):
+        violations = name == "plan_findings"
+
+        def approvals(limit: int) -> list[Any]:
+            rows = oversight.plan_approvals(
+                session, s, e, case_id=case_id, violations=violations, after=after, limit=limit
+            )
+            return [(r, plan_findings(r)) for r in rows] if violations else rows
+
+        key: Callable[[Any], tuple[Any, ...]] = (
+            (lambda pair: (pair[0].approved_on, pair[0].plan_id))
+            if violations
+            else (lambda r: (r.approved_on, r.plan_id))
+        )
+        return fetch_page(approvals, size, key)
+    if name in ("closures", "closure_findings"):
+        violations = name == "closure_findings"
+
+        def closures(limit: int) -> list[Any]:
+            rows = oversight.closure_decisions(
+                session, s, e, case_id=case_id, violations=violations, after=after, limit=limit
+            )
+            return [(r, closure_findings(r)) for r in rows] if violations else rows
+
+        key = (
+            (lambda pair: (pair[0].decided_on, pair[0].closure_id))
+            if violations
+            else (lambda r: (r.decided_on, r.closure_id))
+        )
+        return fetch_page(closures, size, key)
+    if name == "withdrawn":
+        return fetch_page(
+            lambda n: oversight.consents_withdrawn(session, s, e, case_id=case_id, after=after, limit=n),
+            size,
+            lambda r: (r.withdrawn_on, r.consent_id),
+        )
+    if name == "overdue":
+        return fetch_page(
+            lambda n: audit_lists.overdue_cases(
+                session,
+                stages=machine.lifecycle.monitoring_stages,
+                on=where.today,
+                case_id=case_id,
+                after=after,
+                limit=n,
+            ),
+            size,
+            lambda r: (r.due_on, r.number),
+        )
+    if name == "log":
+        return fetch_page(
+            lambda n: audit_lists.access_log(session, where.log_filter(), after=after, limit=n),
+            size,
+            lambda r: (r.viewed_at, r.id),
+        )
+    raise ValueError(f"no audit list {name!r}")
+
+
 def audit_page(
     session: Session,
     machine: LifecycleMachine,
@@ -186,63 +254,8 @@ def audit_page(
     *,
     size: int = PAGE_SIZE,
 ) -> AuditPage:
-    """One page of every list, each continuing after its own cursor (`CURSORS` names them)."""
+    """One page of every list, each continuing after its own cursor (`CURSORS` names them);
+    every cursor is read before any list is."""
     after = {name: kind.decode(cursors.get(kind.param)) for name, kind in CURSORS.items()}
-    s, e, case_id = where.start, where.end, where.case_id
-
-    def approvals(
-        limit: int, key: str = "approvals", violations: bool = False
-    ) -> list[oversight.PlanApproval]:
-        return oversight.plan_approvals(
-            session, s, e, case_id=case_id, violations=violations, after=after[key], limit=limit
-        )
-
-    def closures(
-        limit: int, key: str = "closures", violations: bool = False
-    ) -> list[oversight.ClosureDecision]:
-        return oversight.closure_decisions(
-            session, s, e, case_id=case_id, violations=violations, after=after[key], limit=limit
-        )
-
-    plan_found = fetch_page(
-        lambda n: [(r, plan_findings(r)) for r in approvals(n, "plan_findings", violations=True)],
-        size,
-        lambda pair: (pair[0].approved_on, pair[0].plan_id),
-    )
-    closure_found = fetch_page(
-        lambda n: [(r, closure_findings(r)) for r in closures(n, "closure_findings", violations=True)],
-        size,
-        lambda pair: (pair[0].decided_on, pair[0].closure_id),
-    )
-    return AuditPage(
-        filter=where,
-        approvals=fetch_page(approvals, size, lambda r: (r.approved_on, r.plan_id)),
-        closures=fetch_page(closures, size, lambda r: (r.decided_on, r.closure_id)),
-        plan_findings=plan_found,
-        closure_findings=closure_found,
-        withdrawn=fetch_page(
-            lambda n: oversight.consents_withdrawn(
-                session, s, e, case_id=case_id, after=after["withdrawn"], limit=n
-            ),
-            size,
-            lambda r: (r.withdrawn_on, r.consent_id),
-        ),
-        overdue=fetch_page(
-            lambda n: audit_lists.overdue_cases(
-                session,
-                stages=machine.lifecycle.monitoring_stages,
-                on=where.today,
-                case_id=case_id,
-                after=after["overdue"],
-                limit=n,
-            ),
-            size,
-            lambda r: (r.due_on, r.number),
-        ),
-        log=fetch_page(
-            lambda n: audit_lists.access_log(session, where.log_filter(), after=after["log"], limit=n),
-            size,
-            lambda r: (r.viewed_at, r.id),
-        ),
-        verification=last_result(session),
-    )
+    pages = {name: list_page(session, machine, where, name, after[name], size) for name in CURSORS}
+    return AuditPage(filter=where, verification=last_result(session), **pages)
