@@ -10,6 +10,8 @@ every query here is bounded by a `limit` and walks an index from a cursor
 from __future__ import annotations
 
 import datetime as dt
+import heapq
+import itertools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,21 +37,33 @@ def overdue_cases(
     limit: int | None = None,
 ) -> list[OverdueCase]:
     """The cases 期限超過 on `on` (`monitoring_overdue`, the one definition) in (next monitoring
-    date, number) order — longest overdue first — walking ix_case_monitoring_on_number.
+    date, number) order — longest overdue first.
 
-    A case in a monitoring stage always has its next monitoring date (the plan approval sets
-    it, and leaving the stage clears it), so the rows without one, which are every case not in
-    monitoring, are skipped by the index instead of being read."""
+    One query per monitoring stage, each walking ix_case_stage_monitoring_on_number from the
+    cursor (`stage = ?` and then the order the index keeps), merged here: `stage IN (…)` over
+    two stages would make the database sort every overdue case before the LIMIT. A case in a
+    monitoring stage always has its next monitoring date (the plan approval sets it, leaving
+    the stage clears it), so requiring one drops nothing."""
     coordinator = aliased(Staff)
-    query = (
-        sa.select(col(Case.number), col(Case.stage), col(Case.next_monitoring_on), staff_label(coordinator))
-        .outerjoin(coordinator, col(coordinator.id) == col(Case.coordinator_id))
-        .where(monitoring_overdue(on, stages), col(Case.next_monitoring_on).is_not(None))
-    )
-    if case_id is not None:
-        query = query.where(col(Case.id) == case_id)
-    query = keyset(query, (col(Case.next_monitoring_on), col(Case.number)), after, limit)
-    return [OverdueCase(*row) for row in session.execute(query)]
+    per_stage = []
+    for stage in sorted(set(stages)):
+        query = (
+            sa.select(
+                col(Case.number), col(Case.stage), col(Case.next_monitoring_on), staff_label(coordinator)
+            )
+            .outerjoin(coordinator, col(coordinator.id) == col(Case.coordinator_id))
+            .where(
+                col(Case.stage) == stage,
+                monitoring_overdue(on, [stage]),
+                col(Case.next_monitoring_on).is_not(None),
+            )
+        )
+        if case_id is not None:
+            query = query.where(col(Case.id) == case_id)
+        query = keyset(query, (col(Case.next_monitoring_on), col(Case.number)), after, limit)
+        per_stage.append([OverdueCase(*row) for row in session.execute(query)])
+    merged = heapq.merge(*per_stage, key=lambda row: (row.due_on, row.number))
+    return list(merged if limit is None else itertools.islice(merged, limit))
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,8 +18,8 @@ class ClosureStatus(StrEnum):
 
 
 class Closure(SQLModel, table=True):
-    # The audit's closures of a period, paged in (decision date, id) order.
-    __table_args__ = (sa.Index("ix_closure_decided_on_id", "decided_on", "id"),)
+    # The audit's approved closures of a period, paged in (decision date, id) order.
+    __table_args__ = (sa.Index("ix_closure_status_decided_on_id", "status", "decided_on", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id", index=True)

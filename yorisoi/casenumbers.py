@@ -20,7 +20,8 @@ _NUMBER = re.compile(r"^([A-Z]{1,2})(\d{1,3})-(\d{1,9})$")
 
 
 def normalize_case_number(text: str) -> str:
-    """The canonical form of a typed case number (NFKC, hyphens, upper case, serial padded to 4).
+    """The canonical form of a typed case number (NFKC, hyphens, upper case, a serial shorter
+    than 4 digits padded to 4 as `yorisoi.service.cases` writes it).
 
     Text that is not shaped like a case number is refused with a message saying what is."""
     folded = _SPACES.sub("", unicodedata.normalize("NFKC", text)).translate(_DASHES).upper()
@@ -32,4 +33,4 @@ def normalize_case_number(text: str) -> str:
             f"{shown!r} is not a case number (e.g. R7-0001).",
         )
     era, year, serial = found.groups()
-    return f"{era}{int(year)}-{int(serial):04d}"
+    return f"{era}{int(year)}-{serial.zfill(4)}"  # as typed beyond 4 digits: never drop a zero

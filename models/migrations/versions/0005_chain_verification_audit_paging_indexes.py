@@ -37,10 +37,10 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('case', schema=None) as batch_op:
-        batch_op.create_index('ix_case_monitoring_on_number', ['next_monitoring_on', 'number'], unique=False)
+        batch_op.create_index('ix_case_stage_monitoring_on_number', ['stage', 'next_monitoring_on', 'number'], unique=False)
 
     with op.batch_alter_table('closure', schema=None) as batch_op:
-        batch_op.create_index('ix_closure_decided_on_id', ['decided_on', 'id'], unique=False)
+        batch_op.create_index('ix_closure_status_decided_on_id', ['status', 'decided_on', 'id'], unique=False)
 
     with op.batch_alter_table('consent', schema=None) as batch_op:
         batch_op.create_index('ix_consent_withdrawn_on_id', ['withdrawn_on', 'id'], unique=False)
@@ -70,10 +70,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_consent_withdrawn_on_id')
 
     with op.batch_alter_table('closure', schema=None) as batch_op:
-        batch_op.drop_index('ix_closure_decided_on_id')
+        batch_op.drop_index('ix_closure_status_decided_on_id')
 
     with op.batch_alter_table('case', schema=None) as batch_op:
-        batch_op.drop_index('ix_case_monitoring_on_number')
+        batch_op.drop_index('ix_case_stage_monitoring_on_number')
 
     op.drop_table('chain_verification')
     # ### end Alembic commands ###
