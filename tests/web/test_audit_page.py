@@ -274,7 +274,7 @@ def test_outsiders_see_no_audit_and_start_no_verification(web: Web) -> None:
         form = page.get("/cases").text
         assert page.post("/audit/verify", data={"csrf_token": csrf_of(form)}).status_code == 403
         api = web.api_as(staff)
-        for url in ("/api/audit", "/api/audit/export/access_log.csv", "/api/audit/export/approvals.csv"):
+        for url in ("/api/audit", "/api/audit/export.xlsx", "/api/audit/export/access_log.csv"):
             assert api.get(url).status_code == 403, url
     auditor = web.page_as(web.world.auditor)
     assert auditor.post("/audit/verify", data={"csrf_token": "forged"}).status_code == 403
@@ -304,12 +304,15 @@ def test_exports_hold_the_whole_period_streamed_and_formula_safe(web: Web) -> No
     assert len(overdue) == 2 + 70
     log = _csv_rows(client.get("/api/audit/export/access_log.csv?log_outcome=refused").content)
     assert len(log) == 2 + VIEWS // 3 and {r[2] for r in log[2:]} == {"'=1+2"}
-    xlsx = client.get("/api/audit?format=xlsx")
-    assert xlsx.status_code == 200
+    xlsx = client.get("/api/audit/export.xlsx")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     book = openpyxl.load_workbook(io.BytesIO(xlsx.content), read_only=True)
     titles = [ws.title for ws in book.worksheets]
+    assert titles[-1] == "監査記録の検証" and "閲覧記録" not in titles
     sheet = book.worksheets[titles.index("支援プランの承認")]
-    assert sum(1 for row in sheet.iter_rows(min_row=4, values_only=True) if row[0]) == APPROVALS
+    assert sum(1 for row in sheet.iter_rows(min_row=4, values_only=True) if row and row[0]) == APPROVALS
+    # The older whole-report file (built in memory) stays for the API, without verifying.
+    assert client.get("/api/audit?format=xlsx").status_code == 200
 
 
 def _wait_for_verification(web: Web) -> ChainVerification:

@@ -14,8 +14,11 @@ import datetime as dt
 import io
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -39,6 +42,7 @@ from yorisoi.reports.audit import (
 )
 from yorisoi.reports.csvfiles import safe_cell
 from yorisoi.reports.layout import Cell, ja_date
+from yorisoi.safetext import is_formula_like, visible
 
 BATCH = 2_000
 ACCESS_LOG_COLUMNS = ["日時", "ケース", "職員", "ログイン名", "閲覧内容", "経路", "結果"]
@@ -199,3 +203,58 @@ def stream_csv(engine: Engine, listing: Listing, *, batch: int = BATCH) -> Itera
                 if len(rows) < batch:
                     break
                 after = part.key(rows[-1])
+
+
+def _xlsx_cell(ws: Any, value: Cell) -> Any:
+    """A write-only cell holding `value`; text stays text (never a formula, as
+    `yorisoi.reports.xlsx._put` does for the other workbooks)."""
+    if not isinstance(value, str):
+        return WriteOnlyCell(ws, value=value)
+    shown = visible(value)
+    cell = WriteOnlyCell(ws, value=shown)
+    cell.data_type = "s"
+    if is_formula_like(shown):
+        cell.quotePrefix = True
+    return cell
+
+
+def write_xlsx(
+    engine: Engine, listings: Sequence[Listing], notes: Sequence[str], path: Path, *, batch: int = BATCH
+) -> Path:
+    """Every list in one workbook, a sheet each, written row by row (openpyxl's write-only
+    mode keeps no sheet in memory), read batch by batch in one read-only transaction; `notes`
+    (the recorded verification) on a last sheet."""
+    book = Workbook(write_only=True)
+    with session_scope(read_only(engine)) as session:
+        for listing in listings:
+            ws = book.create_sheet(SHEET_NAMES.get(listing.key, listing.key))
+            ws.append([_xlsx_cell(ws, listing.title)])
+            ws.append([])
+            ws.append([_xlsx_cell(ws, c) for c in listing.columns])
+            for part in listing.parts:
+                after: tuple[Any, ...] | None = None
+                while True:
+                    rows = part.fetch(session, after, batch)
+                    for r in rows:
+                        for line in part.cells(r):
+                            ws.append([_xlsx_cell(ws, v) for v in line])
+                    if len(rows) < batch:
+                        break
+                    after = part.key(rows[-1])
+    ws = book.create_sheet("監査記録の検証")
+    for note in notes:
+        ws.append([_xlsx_cell(ws, note)])
+    book.save(path)
+    return path
+
+
+SHEET_NAMES = {
+    "approvals": "支援プランの承認",
+    "closures": "終結の承認",
+    "findings": "指摘事項",
+    "consents_withdrawn": "本人同意の撤回",
+    "overdue": "モニタリング期限超過",
+    "access_log": "閲覧記録",
+}
+WORKBOOK_LISTS = ("findings", "approvals", "closures", "withdrawn", "overdue")
+"""The lists the whole-period workbook holds (the access log has its own CSV, filtered)."""

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import StreamingResponse
+from fastapi.responses import FileResponse, StreamingResponse
+from starlette.background import BackgroundTask
 
 from models import caseload
+from models import verification as verification_model
 from models.caseload import ViewRow
 from states import Role
 from yorisoi.casenumbers import normalize_case_number
 from yorisoi.jpdates import today_tokyo
 from yorisoi.reports import audit_stream
-from yorisoi.reports.audit import audit_json, audit_sheets
+from yorisoi.reports.audit import audit_json, audit_sheets, recorded_summary
 from yorisoi.service import audit_page, journal
 from yorisoi.web import reporting
-from yorisoi.web.api.reports import Format, files
+from yorisoi.web.api.reports import XLSX, Format, files
 from yorisoi.web.deps import CurrentUser, MachineDep, SessionDep, require_role
 from yorisoi.web.params import DayParam
 from yorisoi.web.schemas import ERRORS
@@ -46,6 +51,42 @@ def audit(
         f"-{where.case_number}" if where.case_number else ""
     )
     return files(audit_sheets(report, machine), audit_json(report), format.value, stem)
+
+
+@router.get("/export.xlsx", responses={200: {"content": {XLSX: {}}}}, response_class=FileResponse)
+def export_workbook(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    machine: MachineDep,
+    start: DayParam = None,
+    end: DayParam = None,
+    case: Annotated[str | None, Query(max_length=40)] = None,
+) -> FileResponse:
+    """The period's findings, approvals, closures, withdrawals and overdue cases (default: this
+    年度; one case with `case`) in one workbook, written row by row to a temporary file and
+    sent from it (removed afterwards), with the newest recorded chain verification."""
+    require_role(user, AUDITORS, "監査", "audit")
+    where = audit_page.audit_filter(session, today=today_tokyo(), start=start, end=end, case=case)
+    scope = audit_stream.Scope(where.start, where.end, where.today, where.case_id, where.log_filter())
+    listings = [audit_stream.listing(name, scope, machine) for name in audit_stream.WORKBOOK_LISTS]
+    notes = [recorded_summary(verification_model.latest_finished(session))]
+    session.commit()
+    handle, name = tempfile.mkstemp(suffix=".xlsx", prefix="yorisoi-audit-")
+    os.close(handle)
+    path = Path(name)
+    try:
+        audit_stream.write_xlsx(request.app.state.engine, listings, notes, path)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    suffix = f"-{where.case_number}" if where.case_number else ""
+    return FileResponse(
+        path,
+        media_type=XLSX,
+        filename=f"yorisoi-audit-{where.start}-{where.end}{suffix}.xlsx",
+        background=BackgroundTask(path.unlink, missing_ok=True),
+    )
 
 
 @router.get(
