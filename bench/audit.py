@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import re
 import statistics
 import sys
 import time
@@ -263,23 +264,30 @@ def explain(connection: sa.Connection, statement: str, parameters: Any) -> list[
     return [str(row[0]) for row in connection.exec_driver_sql("EXPLAIN " + statement, parameters).all()]
 
 
+BIG_TABLES = ("case", "plan", "closure", "consent", "record_view", "meeting")
+
+
 def suspicious(plan: list[str], dialect: str) -> bool:
-    """A whole-table scan of a big table, or a sort of every matching row before the LIMIT."""
-    text = "\n".join(plan)
+    """A whole-table scan of a big table, or a sort of the matching rows before the LIMIT (on
+    SQLite a top-level temp B-tree; on PostgreSQL a Sort expecting over 1,000 rows) — except
+    one case's few rows (searched by case_id), which may be sorted."""
     if dialect == "sqlite":
-        big = ("case", "plan", "closure", "consent", "record_view", "meeting")
         top = [line for line in plan if not line.startswith(" ")]
-        one_case = any("case_id=?)" in line for line in top)  # a case's few rows may be sorted
+        one_case = any("case_id=?)" in line for line in top)
         return any(
             (line.startswith("USE TEMP B-TREE FOR ORDER BY") and not one_case)
-            or any(line.startswith(f"SCAN {t}") and "USING" not in line for t in big)
+            or any(line.startswith(f"SCAN {t}") and "USING" not in line for t in BIG_TABLES)
             for line in top
         )
-    return (
-        "Seq Scan on" in text
-        and "Limit" in text.split("\n")[0]
-        or ("Sort " in text and "Incremental" not in text)
+    seq = any(
+        f"Seq Scan on {t} " in line or line.rstrip().endswith(f"Seq Scan on {t}")
+        for line in plan
+        for t in BIG_TABLES
     )
+    sorts = [
+        int(found.group(1)) for line in plan if (found := re.search(r"-> +Sort +\(cost=\S+ rows=(\d+)", line))
+    ]
+    return seq or any(rows > 1_000 for rows in sorts)
 
 
 def measure(engine: sa.Engine, repeat: int = 3) -> tuple[list[dict[str, Any]], list[str]]:
@@ -332,7 +340,7 @@ def measure(engine: sa.Engine, repeat: int = 3) -> tuple[list[dict[str, Any]], l
             results.append({"list": label, "ms": round(statistics.median(times), 1), "rows": len(page.rows)})
             flag = "  <-- FLAGGED" if bad else ""
             print(f"--- {label}: {statistics.median(times):.1f} ms, {len(page.rows)} rows{flag}")
-            for line in plan[:14]:
+            for line in plan[:16]:
                 print("    " + line)
     return results, flagged
 
