@@ -114,15 +114,20 @@ def access_log(
         .join(Case, col(Case.id) == col(RecordView.case_id))
         .join(Staff, col(Staff.id) == col(RecordView.staff_id))
     )
-    if where.since is not None:
-        query = query.where(col(RecordView.viewed_at) >= where.since)
-    if where.until is not None:
-        query = query.where(col(RecordView.viewed_at) < where.until)
     if where.case_id is not None:
         query = query.where(col(RecordView.case_id) == where.case_id)
     if where.staff_id is not None:
         query = query.where(col(RecordView.staff_id) == where.staff_id)
     if where.granted is not None:
         query = query.where(col(RecordView.granted) == where.granted)  # "=": PostgreSQL indexes no IS
-    query = keyset(query, (col(RecordView.viewed_at), col(RecordView.id)), after, limit, descending=True)
+    query = keyset(
+        query,
+        (col(RecordView.viewed_at), col(RecordView.id)),
+        after,
+        limit,
+        descending=True,
+        low=where.since,
+        high=where.until,
+        high_open=True,
+    )
     return [AccessLogRow(*row) for row in session.execute(query)]

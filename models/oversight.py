@@ -105,7 +105,6 @@ def plan_approvals(
         .outerjoin(approver, col(approver.id) == col(Plan.approved_by))
         .outerjoin(Meeting, col(Meeting.id) == col(Plan.meeting_id))
         .outerjoin(meeting_case, col(meeting_case.id) == col(Meeting.case_id))
-        .where(col(Plan.approved_on) >= start, col(Plan.approved_on) <= end)
     )
     if case_id is not None:
         query = query.where(col(Plan.case_id) == case_id)
@@ -122,7 +121,7 @@ def plan_approvals(
                 col(Meeting.held_on) > col(Plan.approved_on),
             )
         )
-    query = keyset(query, (col(Plan.approved_on), col(Plan.id)), after, limit)
+    query = keyset(query, (col(Plan.approved_on), col(Plan.id)), after, limit, low=start, high=end)
     return [PlanApproval(*row) for row in session.execute(query)]
 
 
@@ -174,8 +173,6 @@ def closure_decisions(
         .outerjoin(held, col(held.id) == last_meeting)
         .where(
             col(Closure.status) == ClosureStatus.APPROVED,
-            col(Closure.decided_on) >= start,
-            col(Closure.decided_on) <= end,
         )
     )
     if case_id is not None:
@@ -188,7 +185,7 @@ def closure_decisions(
                 col(Closure.decided_on) < col(Closure.proposed_on),
             )
         )
-    query = keyset(query, (col(Closure.decided_on), col(Closure.id)), after, limit)
+    query = keyset(query, (col(Closure.decided_on), col(Closure.id)), after, limit, low=start, high=end)
     return [ClosureDecision(*row) for row in session.execute(query)]
 
 
@@ -220,9 +217,9 @@ def consents_withdrawn(
         )
         .join(Case, col(Case.id) == col(Consent.case_id))
         .outerjoin(by, col(by.id) == col(Consent.withdrawn_by))
-        .where(col(Consent.withdrawn_on) >= start, col(Consent.withdrawn_on) <= end, ~replaced)
+        .where(~replaced)
     )
     if case_id is not None:
         query = query.where(col(Consent.case_id) == case_id)
-    query = keyset(query, (col(Consent.withdrawn_on), col(Consent.id)), after, limit)
+    query = keyset(query, (col(Consent.withdrawn_on), col(Consent.id)), after, limit, low=start, high=end)
     return [WithdrawnConsent(*row) for row in session.execute(query)]

@@ -40,6 +40,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_case_stage_monitoring_on_number', ['stage', 'next_monitoring_on', 'number'], unique=False)
 
     with op.batch_alter_table('closure', schema=None) as batch_op:
+        batch_op.create_index('ix_closure_case_status_decided_on', ['case_id', 'status', 'decided_on', 'id'], unique=False)
         batch_op.create_index('ix_closure_status_decided_on_id', ['status', 'decided_on', 'id'], unique=False)
 
     with op.batch_alter_table('consent', schema=None) as batch_op:
@@ -71,6 +72,7 @@ def downgrade() -> None:
 
     with op.batch_alter_table('closure', schema=None) as batch_op:
         batch_op.drop_index('ix_closure_status_decided_on_id')
+        batch_op.drop_index('ix_closure_case_status_decided_on')
 
     with op.batch_alter_table('case', schema=None) as batch_op:
         batch_op.drop_index('ix_case_stage_monitoring_on_number')
