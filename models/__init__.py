@@ -14,6 +14,7 @@ from models.outreach import OutreachActivity, ProgramEnrolment, ProgramProvider
 from models.person import Household, Person
 from models.plan import ExternalPlanRef, MonitoringRecord, Plan, PlanGoal, RoleAssignment
 from models.staff import Agency, Staff
+from models.verification import ChainVerification
 
 __all__ = [
     "Agency",
@@ -21,6 +22,7 @@ __all__ = [
     "AuthSession",
     "Case",
     "CaseNumberCounter",
+    "ChainVerification",
     "Closure",
     "Consent",
     "ConsentAgency",

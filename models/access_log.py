@@ -17,7 +17,14 @@ from models.timestamps import utcnow
 
 class RecordView(SQLModel, table=True):
     __tablename__ = "record_view"
-    __table_args__ = (sa.Index("ix_record_view_case_viewed", "case_id", "viewed_at"),)
+    # The audit page pages the log newest first, by (viewed_at, id): all of it, one staff
+    # member's, or the refused attempts (one case's: ix_record_view_case_viewed).
+    __table_args__ = (
+        sa.Index("ix_record_view_case_viewed", "case_id", "viewed_at"),
+        sa.Index("ix_record_view_viewed_id", "viewed_at", "id"),
+        sa.Index("ix_record_view_staff_viewed", "staff_id", "viewed_at", "id"),
+        sa.Index("ix_record_view_granted_viewed", "granted", "viewed_at", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id")

@@ -57,6 +57,8 @@ class Case(SQLModel, table=True):
         sa.UniqueConstraint("fiscal_year", "serial", name="uq_case_fiscal_year_serial"),
         sa.UniqueConstraint("external_ref", name="uq_case_external_ref"),
         sa.Index("ix_case_stage_coordinator", "stage", "coordinator_id"),
+        # The audit's overdue list, paged per monitoring stage in (next monitoring date, number) order.
+        sa.Index("ix_case_stage_monitoring_on_number", "stage", "next_monitoring_on", "number"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from models.timestamps import utcnow
@@ -17,6 +18,13 @@ class ClosureStatus(StrEnum):
 
 
 class Closure(SQLModel, table=True):
+    # The audit's approved closures of a period, paged in (decision date, id) order: all of
+    # them, or one case's (without the second, SQLite walks the whole period for one case).
+    __table_args__ = (
+        sa.Index("ix_closure_status_decided_on_id", "status", "decided_on", "id"),
+        sa.Index("ix_closure_case_status_decided_on", "case_id", "status", "decided_on", "id"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id", index=True)
     episode: int

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from models.timestamps import utcnow
@@ -19,6 +20,9 @@ CONSENT_METHOD_LABELS_JA: dict[str, str] = {ConsentMethod.WRITTEN: "書面", Con
 
 
 class Consent(SQLModel, table=True):
+    # The audit's withdrawals of a period, paged in (withdrawal date, id) order.
+    __table_args__ = (sa.Index("ix_consent_withdrawn_on_id", "withdrawn_on", "id"),)
+
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id", index=True)
     given_on: dt.date

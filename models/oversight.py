@@ -8,7 +8,8 @@ Each query returns plain rows; judging them is `yorisoi.reports.audit`'s job.
 from __future__ import annotations
 
 import datetime as dt
-from typing import NamedTuple
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -17,6 +18,7 @@ from sqlmodel import Session, col
 from models.case import Case
 from models.closure import Closure, ClosureStatus
 from models.consent import Consent
+from models.keyset import keyset
 from models.meeting import Meeting
 from models.plan import Plan
 from models.staff import Staff, staff_label
@@ -64,8 +66,21 @@ class WithdrawnConsent(NamedTuple):
     withdrawn_by: str | None
 
 
-def plan_approvals(session: Session, start: dt.date, end: dt.date) -> list[PlanApproval]:
-    """Every plan version approved in [start, end], with its author, approver and meeting."""
+def plan_approvals(
+    session: Session,
+    start: dt.date,
+    end: dt.date,
+    *,
+    case_id: int | None = None,
+    violations: bool = False,
+    after: Sequence[Any] | None = None,
+    limit: int | None = None,
+) -> list[PlanApproval]:
+    """Every plan version approved in [start, end], with its author, approver and meeting, in
+    (approved_on, id) order: all of them, or a page (`after` the key of the previous page's last
+    row, `limit` rows), of one case, or (`violations`) only those the audit has findings on —
+    the same conditions `yorisoi.reports.audit.plan_findings` words, so a page of findings
+    reads only the rows it shows."""
     author, approver = aliased(Staff), aliased(Staff)
     meeting_case = aliased(Case)
     query = (
@@ -90,14 +105,39 @@ def plan_approvals(session: Session, start: dt.date, end: dt.date) -> list[PlanA
         .outerjoin(approver, col(approver.id) == col(Plan.approved_by))
         .outerjoin(Meeting, col(Meeting.id) == col(Plan.meeting_id))
         .outerjoin(meeting_case, col(meeting_case.id) == col(Meeting.case_id))
-        .where(col(Plan.approved_on) >= start, col(Plan.approved_on) <= end)
-        .order_by(col(Plan.approved_on), col(Plan.id))
     )
+    if case_id is not None:
+        query = query.where(col(Plan.case_id) == case_id)
+    if violations:
+        query = query.where(
+            sa.or_(
+                col(Plan.approved_by).is_(None),
+                col(Plan.approved_by) == col(Plan.author_id),
+                col(Plan.meeting_id).is_(None),
+                col(Meeting.id).is_(None),
+                col(Meeting.kind) != MULTILAYER,
+                col(Meeting.case_id) != col(Plan.case_id),
+                col(Meeting.held_on) < col(Plan.drafted_on),
+                col(Meeting.held_on) > col(Plan.approved_on),
+            )
+        )
+    query = keyset(query, (col(Plan.approved_on), col(Plan.id)), after, limit, low=start, high=end)
     return [PlanApproval(*row) for row in session.execute(query)]
 
 
-def closure_decisions(session: Session, start: dt.date, end: dt.date) -> list[ClosureDecision]:
-    """Every approved closure decided in [start, end], with the case's last 重層的支援会議 by then."""
+def closure_decisions(
+    session: Session,
+    start: dt.date,
+    end: dt.date,
+    *,
+    case_id: int | None = None,
+    violations: bool = False,
+    after: Sequence[Any] | None = None,
+    limit: int | None = None,
+) -> list[ClosureDecision]:
+    """Every approved closure decided in [start, end], with the case's last 重層的支援会議 by then,
+    in (decided_on, id) order; paged, of one case, or only those with findings as
+    `plan_approvals` (the conditions of `yorisoi.reports.audit.closure_findings`)."""
     proposer, decider = aliased(Staff), aliased(Staff)
     last_meeting = (
         sa.select(col(Meeting.id))
@@ -133,16 +173,33 @@ def closure_decisions(session: Session, start: dt.date, end: dt.date) -> list[Cl
         .outerjoin(held, col(held.id) == last_meeting)
         .where(
             col(Closure.status) == ClosureStatus.APPROVED,
-            col(Closure.decided_on) >= start,
-            col(Closure.decided_on) <= end,
         )
-        .order_by(col(Closure.decided_on), col(Closure.id))
     )
+    if case_id is not None:
+        query = query.where(col(Closure.case_id) == case_id)
+    if violations:
+        query = query.where(
+            sa.or_(
+                col(Closure.decided_by).is_(None),
+                col(Closure.decided_by) == col(Closure.proposed_by),
+                col(Closure.decided_on) < col(Closure.proposed_on),
+            )
+        )
+    query = keyset(query, (col(Closure.decided_on), col(Closure.id)), after, limit, low=start, high=end)
     return [ClosureDecision(*row) for row in session.execute(query)]
 
 
-def consents_withdrawn(session: Session, start: dt.date, end: dt.date) -> list[WithdrawnConsent]:
-    """Consents withdrawn in [start, end]; one replaced by a newer consent that day is not a withdrawal."""
+def consents_withdrawn(
+    session: Session,
+    start: dt.date,
+    end: dt.date,
+    *,
+    case_id: int | None = None,
+    after: Sequence[Any] | None = None,
+    limit: int | None = None,
+) -> list[WithdrawnConsent]:
+    """Consents withdrawn in [start, end], in (withdrawn_on, id) order, all or paged as
+    `plan_approvals`; one replaced by a newer consent that day is not a withdrawal."""
     newer = aliased(Consent)
     replaced = sa.exists().where(
         col(newer.case_id) == col(Consent.case_id),
@@ -160,7 +217,9 @@ def consents_withdrawn(session: Session, start: dt.date, end: dt.date) -> list[W
         )
         .join(Case, col(Case.id) == col(Consent.case_id))
         .outerjoin(by, col(by.id) == col(Consent.withdrawn_by))
-        .where(col(Consent.withdrawn_on) >= start, col(Consent.withdrawn_on) <= end, ~replaced)
-        .order_by(col(Consent.withdrawn_on), col(Consent.id))
+        .where(~replaced)
     )
+    if case_id is not None:
+        query = query.where(col(Consent.case_id) == case_id)
+    query = keyset(query, (col(Consent.withdrawn_on), col(Consent.id)), after, limit, low=start, high=end)
     return [WithdrawnConsent(*row) for row in session.execute(query)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -27,6 +28,9 @@ PLAN_STATUS_LABELS_JA: dict[str, str] = {
 
 
 class Plan(SQLModel, table=True):
+    # The audit's approvals of a period, paged in (approval date, id) order.
+    __table_args__ = (sa.Index("ix_plan_approved_on_id", "approved_on", "id"),)
+
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case.id", index=True)
     episode: int = 1

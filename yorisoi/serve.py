@@ -11,6 +11,8 @@ What runs when (Asia/Tokyo):
   the `yorisoi.case.stage-changed` event: the example of an automation on yorisoi's events);
 - `dispatch-notifications` at `sweep.dispatch_cron` (messages still wait for business hours);
 - `relay-events` every `sweep.relay_interval_seconds`, turning case actions into those events;
+- `audit-verify` at `audit.verify_cron` (02:00 daily): every audit trail verified, the result
+  recorded for the web audit page;
 - `audit-checkpoint` at `audit.checkpoint_cron` (19:00 daily), when a checkpoint key is
   configured: without one it is left out, and `serve` says so.
 
@@ -236,6 +238,7 @@ def deployments(settings: Settings) -> list[RunnerDeployment]:
 
     from flows import (
         audit_checkpoint,
+        audit_verify,
         consent_review,
         dispatch_notifications,
         half_year_progress,
@@ -269,6 +272,13 @@ def deployments(settings: Settings) -> list[RunnerDeployment]:
             name=SERVE_DEPLOYMENT,
             schedules=[Interval(sweep.relay_interval_seconds, timezone=TIMEZONE)],
             tags=["yorisoi", "events"],
+        )
+    )
+    result.append(
+        audit_verify.audit_verify.to_deployment(
+            name=SERVE_DEPLOYMENT,
+            schedules=[Cron(settings.audit.verify_cron, timezone=TIMEZONE)],
+            tags=["yorisoi", "audit"],
         )
     )
     if checkpoints_signed(settings):

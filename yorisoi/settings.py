@@ -196,6 +196,12 @@ class AuditSettings(BaseModel):
         pattern=r"^\S+( \S+){4}$",
         description="When `yorisoi serve` writes a checkpoint (cron, Asia/Tokyo); only with a key.",
     )
+    verify_cron: str = Field(
+        default="0 2 * * *",
+        pattern=r"^\S+( \S+){4}$",
+        description="When `yorisoi serve` verifies every audit trail and records the result for the "
+        "audit page (cron, Asia/Tokyo).",
+    )
     checkpoint_max_age_hours: int = Field(
         default=48,
         ge=1,

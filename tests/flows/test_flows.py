@@ -186,7 +186,7 @@ def test_serve_schedules_audit_checkpoints_only_with_a_key(monkeypatch: pytest.M
     from yorisoi.serve import deployments
 
     names = {d.flow_name for d in deployments(get_settings())}
-    assert "audit-checkpoint" not in names and len(names) == 7
+    assert "audit-checkpoint" not in names and "audit-verify" in names and len(names) == 8
     monkeypatch.setenv("YORISOI_AUDIT__KEY", "k" * 40)
     monkeypatch.setenv("YORISOI_AUDIT__CHECKPOINT_CRON", "30 20 * * *")
     get_settings.cache_clear()

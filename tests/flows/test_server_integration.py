@@ -270,7 +270,7 @@ def test_worker_from_the_wheel_runs_scheduled_and_triggered_sweeps_delivering_ea
                 shutil.rmtree(deploy_dir)
 
             deployments = {d["name"]: d for d in _api(api, "POST", "/deployments/filter", {})}
-            assert len(deployments) == 8
+            assert len(deployments) == 9
             # No pull step: in particular no set_working_directory pointing at the deploy directory.
             assert {name: d["pull_steps"] for name, d in deployments.items()} == dict.fromkeys(
                 deployments, []

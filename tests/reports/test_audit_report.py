@@ -56,7 +56,7 @@ def test_audit_lists_approvals_and_closures_with_who_and_when(
     (closure,) = report.closures
     assert (closure.proposer, closure.decider) == ("田中 花子 (tanaka)", "佐藤 一郎 (sato)")
     assert (closure.decided_on, closure.last_meeting_id) == (dt.date(2025, 9, 1), meeting_id)
-    assert report.chain.ok and report.chain.cases == 1
+    assert report.verified.ok and report.verified.cases == 1
     # Outside the period: nothing listed.
     later = build_audit(session, machine, start=dt.date(2026, 4, 1), end=dt.date(2026, 4, 30), today=TODAY)
     assert later.plan_approvals == [] and later.closures == []
@@ -119,13 +119,13 @@ def test_audit_reports_forged_four_eyes_violations_and_approvals_without_a_meeti
     }
     assert not report.clean
     # The forgeries bypassed the audit trail, and the tables no longer say what its events say.
-    assert {(p.case_number, p.seq, p.code) for p in report.chain.problems} == {
+    assert {(p.case_number, p.seq, p.code) for p in report.verified.problems} == {
         (own.number, 6, "record"),  # the approve_plan event names sato, the row tanaka
         (bare.number, None, "record"),  # no event made the inserted plan
         (moved.number, 6, "record"),  # the approval's meeting
         (closed.number, 3, "record"),  # the approve_closure event names sato
     }
-    assert any("承認者が監査記録と違います（表: tanaka (#" in p.ja for p in report.chain.problems)
+    assert any("承認者が監査記録と違います（表: tanaka (#" in p.ja for p in report.verified.problems)
     findings = next(s for s in audit_sheets(report, machine) if s.key == "findings")
     assert {row[0] for row in findings.rows} == {own.number, bare.number, moved.number, closed.number}
     assert any("二者確認の原則に反します" in str(row[2]) for row in findings.rows)
@@ -142,8 +142,8 @@ def test_audit_verifies_the_hash_chains(session: Session, world: World, machine:
     session.add(first)
     session.commit()
     report = _audit(session, machine)
-    assert not report.chain.ok and not report.clean
-    (problem,) = report.chain.problems
+    assert not report.verified.ok and not report.clean
+    (problem,) = report.verified.problems
     assert (problem.case_number, problem.seq) == (case.number, 1)
     chain = next(s for s in audit_sheets(report, machine) if s.key == "chain")
     assert chain.rows == [[case.number, 1, problem.ja]]

@@ -7,6 +7,8 @@ from sqlmodel import select
 from models import Case
 from tests.web.conftest import DV_ADDRESS, Web, csrf_of
 from tests.web.helpers import intake, ok, to_planning
+from yorisoi.service import verification
+from yorisoi.settings import get_settings
 
 
 def test_signed_out_visitor_is_sent_to_sign_in(web: Web) -> None:
@@ -76,7 +78,8 @@ def test_role_gated_pages(web: Web) -> None:
     assert member.get("/cases/new").status_code == 403
     auditor = web.page_as(world.auditor)
     audit = auditor.get("/audit?start=2025-04-01&end=2026-03-31")
-    assert audit.status_code == 200 and "異常なし" in audit.text and "閲覧記録" in audit.text
+    assert audit.status_code == 200 and "閲覧記録" in audit.text
+    assert "監査記録の検証はまだ実行されていません" in audit.text  # shown, never run on a view
     supervisor = web.page_as(world.supervisor)
     inbox = supervisor.get("/inbox")
     assert number in inbox.text and "確認して承認" in inbox.text
@@ -96,6 +99,8 @@ def test_reports_api_gives_json_files_and_the_chart(web: Web) -> None:
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     svg = client.get("/api/reports/trend?last=R7&as_of=2025-12-31&format=svg")
     assert svg.headers["content-type"].startswith("image/svg+xml") and "相談件数" in svg.text
+    assert ok(client.get("/api/audit?start=2025-04-01&end=2026-03-31"))["chain"] is None  # never verified
+    verification.verify_and_record(web.engine, get_settings(), trigger="cli", by="test")
     audit = ok(client.get("/api/audit?start=2025-04-01&end=2026-03-31"))
     assert audit["chain"]["ok"] is True and audit["chain"]["cases"] == 1
     assert client.get("/api/reports/annual?fiscal_year=X30").status_code == 422

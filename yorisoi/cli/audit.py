@@ -1,11 +1,16 @@
 """`yorisoi audit verify|checkpoint|keygen`: verify the audit trail, pin it with signed checkpoints."""
 
+from __future__ import annotations
+
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from yorisoi.cli.common import state
+from yorisoi.cli.common import CliState, state
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 app = typer.Typer(help="監査記録（ハッシュチェーン）の検証 / audit trail", no_args_is_help=True)
 
@@ -34,26 +39,37 @@ def verify(
     問題があれば終了コード 1。"""
     from models.queries import count_cases
     from yorisoi.cli import output, session
-    from yorisoi.service.audit import verify_chains
-    from yorisoi.service.checkpoints import for_verify
+    from yorisoi.service import verification
     from yorisoi.settings import get_settings
 
     cli = state(ctx)
     console = output.console()
-    check = for_verify(get_settings())
-    with session.database(read_only=True) as db:
-        total = count_cases(db)
+    settings = get_settings()
+    with session.engine() as engine:
+        with session.database(read_only=True) as db:
+            total = count_cases(db)
+            machine = session.machine(db)
+            by = _who(db, cli)
+        # The result is recorded (chain_verification) and shown on the web audit page.
         if console.is_terminal and not cli.json and total >= PROGRESS_MIN_CASES:
             from rich.progress import Progress
 
             with Progress(console=console, transient=True) as bar:
                 task = bar.add_task("監査記録を検証しています", total=total)
-                report = verify_chains(
-                    db, session.machine(db), progress=lambda n: bar.advance(task, n), checkpoint=check
+                _record, report = verification.verify_and_record(
+                    engine,
+                    settings,
+                    trigger="cli",
+                    by=by,
+                    machine=machine,
+                    progress=lambda n: bar.advance(task, n),
                 )
         else:
-            report = verify_chains(db, session.machine(db), checkpoint=check)
-    outcome = check.outcome
+            _record, report = verification.verify_and_record(
+                engine, settings, trigger="cli", by=by, machine=machine
+            )
+    assert report.checkpoint is not None
+    outcome = report.checkpoint
     unchecked = not outcome.checked or outcome.stale
     if cli.json:
         output.emit_json(report.as_dict())
@@ -80,6 +96,18 @@ def verify(
             output.plain(f"注意: {note}" if unchecked and note == outcome.ja else note)
     if not report.ok or (require_checkpoint and unchecked):
         raise typer.Exit(1)
+
+
+def _who(db: Session, cli: CliState) -> str:
+    """Who ran the verification, as recorded: the signed-in staff member, else the OS account
+    (`audit verify` needs no sign-in: it changes no case)."""
+    from yorisoi.cli import session
+    from yorisoi.errors import YorisoiError
+
+    try:
+        return session.actor(db, cli).login
+    except YorisoiError:
+        return session.client_name()
 
 
 @app.command("checkpoint")

@@ -227,7 +227,7 @@ def audit_report(
     sheets = audit_sheets(report, lifecycle_machine)
     _write(sheets, audit_json(report), fmt, output, f"yorisoi-audit-{start}-{end}", cli)
     if fmt is Format.TABLE and not cli.json:
-        chain = "異常なし" if report.chain.ok else f"{report.chain.broken_cases} ケースに異常"
+        chain = "異常なし" if report.verified.ok else f"{report.verified.broken_cases} ケースに異常"
         out.plain(
             f"承認 {len(report.plan_approvals)} 件・終結 {len(report.closures)} 件・"
             f"指摘事項 {len(report.findings)} 件・期限超過 {len(report.overdue)} 件・"

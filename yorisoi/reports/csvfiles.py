@@ -33,7 +33,7 @@ def header_lines(sheet: Sheet) -> list[list[Cell]]:
     return [top, below]
 
 
-def _safe(value: Cell) -> Cell:
+def safe_cell(value: Cell) -> Cell:
     if value is None:
         return ""
     return cell_text(value) if isinstance(value, str) else value
@@ -47,11 +47,11 @@ def write_csv(sheets: list[Sheet], directory: Path, prefix: str) -> list[Path]:
         path = directory / f"{prefix}-{sheet.key}.csv"
         with path.open("w", encoding="utf-8-sig", newline="") as handle:
             out = csv.writer(handle)
-            out.writerow([_safe(sheet.title)])
-            out.writerows([_safe(v) for v in row] for row in header_lines(sheet))
-            out.writerows([_safe(v) for v in row] for row in sheet.rows)
+            out.writerow([safe_cell(sheet.title)])
+            out.writerows([safe_cell(v) for v in row] for row in header_lines(sheet))
+            out.writerows([safe_cell(v) for v in row] for row in sheet.rows)
             if sheet.notes:
                 out.writerow([])
-                out.writerows([_safe(note)] for note in sheet.notes)
+                out.writerows([safe_cell(note)] for note in sheet.notes)
         written.append(path)
     return written
