@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -81,34 +81,54 @@ def _staff_of_team(session: Session, team: str) -> list[int]:
     return [int(i) for i in session.execute(select(col(Staff.id)).where(col(Staff.team) == team)).scalars()]
 
 
-def scope_clause(session: Session, scope: ListScope) -> ColumnElement[bool]:
-    """`models.caseload._scope_filter`'s rule, in index-friendly terms: the case's coordinator is
-    the viewer or one of their team (ids read first), or the viewer attended one of its meetings
-    (a 支援会議 only under 守秘義務)."""
-    if scope.everything:
-        return sa.true()
-    coordinators: set[int] = set()
-    if scope.coordinator_id is not None:
-        coordinators.add(scope.coordinator_id)
-    if scope.team is not None:
-        coordinators.update(_staff_of_team(session, scope.team))
-    clauses: list[ColumnElement[bool]] = []
-    if coordinators:
-        clauses.append(col(Case.coordinator_id).in_(sorted(coordinators)))
-    if scope.attendee_staff_id is not None:
-        attended = (
-            select(col(Meeting.case_id))
-            .join(MeetingAttendee, col(MeetingAttendee.meeting_id) == col(Meeting.id))
-            .where(
-                col(MeetingAttendee.staff_id) == scope.attendee_staff_id,
-                or_(
-                    col(Meeting.kind).not_in(scope.confidential_kinds),
-                    col(MeetingAttendee.confidentiality_acknowledged),
-                ),
-            )
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """The cases a list selects, as disjoint parts (a case is in the list when it matches one
+    part's terms): one part per coordinator whose cases the viewer sees, one for the meetings
+    they attended, or a single part for a viewer who sees everything. Each part is a plain
+    index range (coordinator, stage, id …); lists merge the parts' pages, counts add up."""
+
+    parts: tuple[tuple[ColumnElement[bool], ...], ...]
+
+    def where(self, *more: ColumnElement[bool]) -> Selection:
+        return Selection(tuple((*part, *more) for part in self.parts))
+
+
+def _attended(scope: ListScope) -> Select[Any]:
+    return (
+        select(col(Meeting.case_id))
+        .join(MeetingAttendee, col(MeetingAttendee.meeting_id) == col(Meeting.id))
+        .where(
+            col(MeetingAttendee.staff_id) == scope.attendee_staff_id,
+            or_(
+                col(Meeting.kind).not_in(scope.confidential_kinds),
+                col(MeetingAttendee.confidentiality_acknowledged),
+            ),
         )
-        clauses.append(col(Case.id).in_(attended))
-    return or_(*clauses) if clauses else false()
+    )
+
+
+def selection(session: Session, scope: ListScope, coordinators: set[int] | None = None) -> Selection:
+    """`models.caseload._scope_filter`'s rule — the case's coordinator is the viewer or one of
+    their team, or the viewer attended one of its meetings (a 支援会議 only under 守秘義務), or
+    the viewer sees everything — as disjoint parts, narrowed to `coordinators` when given."""
+    coordinator = col(Case.coordinator_id)
+    if scope.everything:
+        if coordinators is None:
+            return Selection(((),))
+        return Selection(tuple((coordinator == c,) for c in sorted(coordinators)))
+    own: set[int] = set()
+    if scope.coordinator_id is not None:
+        own.add(scope.coordinator_id)
+    if scope.team is not None:
+        own.update(_staff_of_team(session, scope.team))
+    shown = own if coordinators is None else own & coordinators
+    parts: list[tuple[ColumnElement[bool], ...]] = [(coordinator == c,) for c in sorted(shown)]
+    if scope.attendee_staff_id is not None:
+        others = or_(coordinator.is_(None), coordinator.not_in(sorted(own))) if own else sa.true()
+        narrowed = (coordinator.in_(sorted(coordinators)),) if coordinators is not None else ()
+        parts.append((col(Case.id).in_(_attended(scope)), others, *narrowed))
+    return Selection(tuple(parts))
 
 
 def _dv_persons() -> Select[Any]:
@@ -127,24 +147,26 @@ def filter_clauses(
     today: dt.date,
     monitoring_stages: Collection[str],
     exclude_stages: Collection[str] = (),
-) -> list[ColumnElement[bool]]:
-    """The WHERE terms of a list: the viewer's scope and the filters."""
-    clauses = [scope_clause(session, scope)]
+) -> Selection:
+    """The cases of a list: the viewer's scope and the filters."""
+    coordinators: set[int] | None = None
+    if filters.coordinator_id is not None:
+        coordinators = {filters.coordinator_id}
+    if filters.team is not None:
+        team = set(_staff_of_team(session, filters.team))
+        coordinators = team if coordinators is None else coordinators & team
+    clauses: list[ColumnElement[bool]] = []
     if exclude_stages:
         clauses.append(col(Case.stage).not_in(list(exclude_stages)))
     if filters.stage is not None:
         clauses.append(col(Case.stage) == filters.stage)
-    if filters.coordinator_id is not None:
-        clauses.append(col(Case.coordinator_id) == filters.coordinator_id)
-    if filters.team is not None:
-        clauses.append(col(Case.coordinator_id).in_(_staff_of_team(session, filters.team)))
     if filters.fiscal_year is not None:
         clauses.append(col(Case.fiscal_year) == filters.fiscal_year)
     if filters.overdue:
         clauses.append(monitoring_overdue(today, monitoring_stages))
     if filters.dv:
         clauses.append(col(Case.person_id).in_(_dv_persons()))
-    return clauses
+    return selection(session, scope, coordinators).where(*clauses)
 
 
 def _card_query(today: dt.date, monitoring_stages: Collection[str]) -> Select[Any]:
@@ -189,57 +211,86 @@ def _cards(session: Session, query: Select[Any]) -> list[ListCard]:
     ]
 
 
-def _paged(cards: list[ListCard], limit: int) -> Page:
-    if len(cards) > limit:
-        return Page(tuple(cards[:limit]), cards[limit - 1].id)
-    return Page(tuple(cards), None)
+def counts_by_stage(session: Session, chosen: Selection) -> dict[str, int]:
+    """How many cases each stage holds: one grouped query per part (one for a viewer who sees
+    everything, one per coordinator of a team), never one per column."""
+    counts: dict[str, int] = {}
+    for part in chosen.parts:
+        rows = session.execute(select(col(Case.stage), func.count()).where(*part).group_by(col(Case.stage)))
+        for stage, n in rows:
+            counts[str(stage)] = counts.get(str(stage), 0) + int(n)
+    return counts
 
 
-def counts_by_stage(session: Session, clauses: Sequence[ColumnElement[bool]]) -> dict[str, int]:
-    """How many cases each stage holds under `clauses`: one grouped query for every column."""
-    rows = session.execute(
-        select(col(Case.stage), func.count()).where(*clauses).group_by(col(Case.stage))
-    ).all()
-    return {str(stage): int(n) for stage, n in rows}
+def count(session: Session, chosen: Selection) -> int:
+    return sum(
+        int(session.execute(select(func.count()).select_from(Case).where(*part)).scalar_one())
+        for part in chosen.parts
+    )
 
 
-def count(session: Session, clauses: Sequence[ColumnElement[bool]]) -> int:
-    return int(session.execute(select(func.count()).select_from(Case).where(*clauses)).scalar_one())
+def _by_ids(
+    session: Session, ids: Sequence[int], today: dt.date, monitoring_stages: Collection[str]
+) -> list[ListCard]:
+    if not ids:
+        return []
+    found = {
+        c.id: c for c in _cards(session, _card_query(today, monitoring_stages).where(col(Case.id).in_(ids)))
+    }
+    return [found[i] for i in ids if i in found]
 
 
 def page(
     session: Session,
-    clauses: Sequence[ColumnElement[bool]],
+    chosen: Selection,
     *,
     today: dt.date,
     monitoring_stages: Collection[str],
     after: int | None = None,
     limit: int = 20,
+    descending: bool = False,
 ) -> Page:
-    """The cases under `clauses` in registration order (case id), the first `limit` after `after`."""
-    query = _card_query(today, monitoring_stages).where(*clauses)
-    if after is not None:
-        query = query.where(col(Case.id) > after)
-    return _paged(_cards(session, query.order_by(col(Case.id)).limit(limit + 1)), limit)
+    """The selected cases in registration order (case id; newest first when `descending`), the
+    first `limit` after the case `after`: each part's first ids from its index, merged."""
+    ident = col(Case.id)
+    ids: set[int] = set()
+    for part in chosen.parts:
+        query = select(ident).where(*part)
+        if after is not None:
+            query = query.where(ident < after if descending else ident > after)
+        query = query.order_by(ident.desc() if descending else ident).limit(limit + 1)
+        ids.update(int(i) for i in session.execute(query).scalars())
+    ordered = sorted(ids, reverse=descending)[: limit + 1]
+    cards = _by_ids(session, ordered, today, monitoring_stages)
+    if len(ordered) > limit:
+        return Page(tuple(cards[:limit]), ordered[limit - 1])
+    return Page(tuple(cards), None)
 
 
-def due_clause(today: dt.date, due_by: dt.date, monitoring_stages: Collection[str]) -> ColumnElement[bool]:
+def due_selection(
+    chosen: Selection, *, today: dt.date, due_by: dt.date, monitoring_stages: Collection[str]
+) -> Selection:
     """On the due list: 期限超過 (`monitoring_overdue`), or monitoring due by `due_by`.
 
-    Written as `stage ∈ monitoring ∧ (overdue mark ∨ date ≤ due_by)`, which is exactly
-    `monitoring_overdue(today) ∨ (stage ∈ monitoring ∧ date ≤ due_by)` for any `due_by` ≥ `today`
-    (a date before today is before due_by): the form an index on the date can answer."""
+    That is `stage ∈ monitoring ∧ (date ≤ due_by ∨ overdue mark)` for any `due_by` ≥ `today`
+    (a date before today is before due_by), split into two disjoint parts an index answers:
+    a date range, and the few marked overdue whose date is later (or missing)."""
     if due_by < today:
         raise ValueError("due_by is before today")
-    return and_(
-        col(Case.stage).in_(list(monitoring_stages)),
-        or_(col(Case.overdue), col(Case.next_monitoring_on) <= due_by),
+    day = col(Case.next_monitoring_on)
+    in_monitoring = col(Case.stage).in_(list(monitoring_stages))
+    return Selection(
+        tuple(
+            (*part, in_monitoring, *extra)
+            for part in chosen.parts
+            for extra in ((day <= due_by,), (col(Case.overdue), or_(day.is_(None), day > due_by)))
+        )
     )
 
 
 def due_page(
     session: Session,
-    clauses: Sequence[ColumnElement[bool]],
+    chosen: Selection,
     *,
     today: dt.date,
     monitoring_stages: Collection[str],
@@ -247,19 +298,24 @@ def due_page(
     limit: int = 50,
 ) -> DuePage:
     """The due list's page: cases marked overdue without a date first, then the soonest
-    monitoring date, then id; keyset on (date, id)."""
+    monitoring date, then id; keyset on (date, id), each part's first rows merged."""
     day = col(Case.next_monitoring_on)
     ident = col(Case.id)
-    query = _card_query(today, monitoring_stages).where(*clauses)
-    if after is not None and after[0] is None:
-        query = query.where(or_(day.is_not(None), and_(day.is_(None), ident > after[1])))
-    elif after is not None:
-        # The plain `>=` gives the index a lower bound; the OR only breaks ties within a date.
-        query = query.where(day >= after[0], or_(day > after[0], and_(day == after[0], ident > after[1])))
-    cards = _cards(session, query.order_by(day.nulls_first(), ident).limit(limit + 1))
-    if len(cards) > limit:
-        last = cards[limit - 1]
-        return DuePage(tuple(cards[:limit]), (last.next_monitoring_on, last.id))
+    keys: set[tuple[dt.date, int, dt.date | None]] = set()
+    for part in chosen.parts:
+        query = select(day, ident).where(*part)
+        if after is not None and after[0] is None:
+            query = query.where(or_(day.is_not(None), and_(day.is_(None), ident > after[1])))
+        elif after is not None:
+            # The plain `>=` gives the index a lower bound; the OR only breaks ties within a date.
+            query = query.where(day >= after[0], or_(day > after[0], and_(day == after[0], ident > after[1])))
+        query = query.order_by(day.nulls_first(), ident).limit(limit + 1)
+        keys.update((d or dt.date.min, int(i), d) for d, i in session.execute(query))
+    ordered = sorted(keys)[: limit + 1]
+    cards = _by_ids(session, [i for _, i, _ in ordered], today, monitoring_stages)
+    if len(ordered) > limit:
+        _, last_id, last_day = ordered[limit - 1]
+        return DuePage(tuple(cards[:limit]), (last_day, last_id))
     return DuePage(tuple(cards), None)
 
 
@@ -395,15 +451,22 @@ def search(
 ) -> Page:
     """Cases the search text names that the viewer may open (the scope of `list_scope`, the one
     the case page's `access_to` also follows), newest first; keyset on the case id."""
-    scope_terms = scope_clause(session, scope)
+    chosen = selection(session, scope)
     matched = _match_clause(session, terms)
     if terms.short:
         # Bounded: at most SHORT_CAP matching cases in scope, then ordered and paged.
-        ids = select(col(Case.id)).join(Person, col(Person.id) == col(Case.person_id))
-        ids = ids.where(matched, scope_terms).limit(SHORT_CAP)
-        matched = col(Case.id).in_(ids)
-    query = _card_query(today, monitoring_stages).where(matched, scope_terms)
-    if after is not None:
-        query = query.where(col(Case.id) < after)
-    cards = _cards(session, query.order_by(col(Case.id).desc()).limit(limit + 1))
-    return _paged(cards, limit)
+        ident = col(Case.id)
+        capped: list[int] = []
+        for part in chosen.parts:
+            rows = session.execute(select(ident).where(matched, *part).limit(SHORT_CAP)).scalars()
+            capped.extend(int(i) for i in rows)
+        matched = ident.in_(sorted(capped, reverse=True)[:SHORT_CAP])
+    return page(
+        session,
+        chosen.where(matched),
+        today=today,
+        monitoring_stages=monitoring_stages,
+        after=after,
+        limit=limit,
+        descending=True,
+    )

@@ -103,7 +103,12 @@ def board(
 ) -> Response:
     lifecycle = machine.lifecycle
     if scope is None and coordinator is None and not team:
-        scope = "mine" if Role.COORDINATOR in user.roles else "all"
+        if Role.COORDINATOR in user.roles:
+            scope = "mine"
+        elif user.team:
+            team = user.team  # a supervisor starts on their team's board (全体 is one click away)
+        else:
+            scope = "all"
     mine = scope == "mine"
     filters = CaseFilters(
         stage=stage or None,
@@ -138,7 +143,7 @@ def board(
         page = (
             caselists.page(
                 session,
-                [*clauses, col(Case.stage) == name],
+                clauses.where(col(Case.stage) == name),
                 today=today,
                 monitoring_stages=lifecycle.monitoring_stages,
                 after=start,
@@ -183,8 +188,8 @@ def due(
     today = today_tokyo()
     due_by = today + dt.timedelta(days=days)
     filters = CaseFilters(coordinator_id=user.id if mine else coordinator, team=team or None, dv=dv)
-    clauses = [
-        *caselists.filter_clauses(
+    clauses = caselists.due_selection(
+        caselists.filter_clauses(
             session,
             access.list_scope(viewer_of(user)),
             filters,
@@ -192,8 +197,10 @@ def due(
             monitoring_stages=lifecycle.monitoring_stages,
             exclude_stages=tuple(lifecycle.final_stages),
         ),
-        caselists.due_clause(today, due_by, lifecycle.monitoring_stages),
-    ]
+        today=today,
+        due_by=due_by,
+        monitoring_stages=lifecycle.monitoring_stages,
+    )
     cursor = (after_on, after) if after is not None else None
     page = caselists.due_page(
         session,
@@ -219,7 +226,7 @@ def due(
         "today": today,
         "total": caselists.count(session, clauses),
         "overdue_total": caselists.count(
-            session, [*clauses, monitoring_overdue(today, lifecycle.monitoring_stages)]
+            session, clauses.where(monitoring_overdue(today, lifecycle.monitoring_stages))
         ),
         "following": following,
         "first": link("/due", params) if cursor else None,

@@ -1,0 +1,45 @@
+"""case search index (SQLite FTS5 trigram / PostgreSQL pg_trgm), indexes for bounded lists
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-01 19:30:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from models import search
+
+revision: str = '0005'
+down_revision: str | None = '0004'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_index('ix_meeting_attendee_staff_id', 'meeting_attendee', ['staff_id'], unique=False)
+    op.create_index('ix_person_name', 'person', ['name'], unique=False)
+    op.create_index('ix_person_kana', 'person', ['kana'], unique=False)
+    op.create_index('ix_household_dv_protected', 'household', ['id'], unique=False,
+                    sqlite_where=sa.text('dv_protected = 1'), postgresql_where=sa.text('dv_protected'))
+    op.create_index('ix_case_coordinator_stage', 'case', ['coordinator_id', 'stage'], unique=False)
+    op.create_index('ix_case_coordinator_monitoring', 'case', ['coordinator_id', 'next_monitoring_on', 'stage'],
+                    unique=False)
+    op.create_index('ix_case_overdue_mark', 'case', ['next_monitoring_on'], unique=False,
+                    sqlite_where=sa.text('overdue = 1'), postgresql_where=sa.text('overdue'))
+    # FTS5 table and triggers (SQLite) or GIN trigram indexes (PostgreSQL), the existing cases
+    # indexed: models/search.py, the same DDL `create_all` runs.
+    search.install(op.get_bind(), fill=True)
+
+
+def downgrade() -> None:
+    search.uninstall(op.get_bind())
+    op.drop_index('ix_case_overdue_mark', table_name='case')
+    op.drop_index('ix_case_coordinator_monitoring', table_name='case')
+    op.drop_index('ix_case_coordinator_stage', table_name='case')
+    op.drop_index('ix_household_dv_protected', table_name='household')
+    op.drop_index('ix_person_kana', table_name='person')
+    op.drop_index('ix_person_name', table_name='person')
+    op.drop_index('ix_meeting_attendee_staff_id', table_name='meeting_attendee')
