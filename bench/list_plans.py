@@ -189,7 +189,9 @@ def main() -> None:
             results[name] = round(statistics.median(samples), 1)
 
         def plan(name: str, chosen: caselists.Selection) -> None:
-            for n, part in enumerate(chosen.parts[:2]):
+            for n, part in enumerate(
+                chosen.parts[:2] + chosen.parts[-2:] if len(chosen.parts) > 4 else chosen.parts
+            ):
                 statement = select(col(Case.stage), func.count()).where(*part).group_by(col(Case.stage))
                 sql = str(statement.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
                 rows = session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + sql).all()
@@ -208,6 +210,8 @@ def main() -> None:
                                           monitoring_stages=mon)  # fmt: skip
             plan(f"{who} board counts", board)
             plan(f"{who} due count", due)
+            plan(f"{who} overdue count", chosen(CaseFilters(overdue=True)))
+            plan(f"{who} DV", chosen(CaseFilters(dv=True)))
             runs: dict[str, Callable[[], object]] = {
                 "board_counts": lambda: caselists.counts_by_stage(session, board),
                 "board_column_page2": lambda: caselists.page(

@@ -57,12 +57,16 @@ class Case(SQLModel, table=True):
         sa.UniqueConstraint("fiscal_year", "serial", name="uq_case_fiscal_year_serial"),
         sa.UniqueConstraint("external_ref", name="uq_case_external_ref"),
         sa.Index("ix_case_stage_coordinator", "stage", "coordinator_id"),
-        # The board's grouped count and the lists of one coordinator (or a team's few) at 1M cases.
-        sa.Index("ix_case_coordinator_stage", "coordinator_id", "stage"),
-        sa.Index("ix_case_coordinator_monitoring", "coordinator_id", "next_monitoring_on", "stage"),
+        # The board's grouped count, one coordinator's columns and due dates (at 1M cases).
+        sa.Index(
+            "ix_case_coordinator_stage_monitoring", "coordinator_id", "stage", "next_monitoring_on", "overdue"
+        ),
+        # The due list of everything in view: a stage's monitoring dates in order.
+        sa.Index("ix_case_stage_monitoring", "stage", "next_monitoring_on"),
         # The few cases the sweep marked 期限超過 (the due list and the overdue filter).
         sa.Index(
             "ix_case_overdue_mark",
+            "stage",
             "next_monitoring_on",
             sqlite_where=sa.text("overdue = 1"),
             postgresql_where=sa.text("overdue"),

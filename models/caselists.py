@@ -93,6 +93,17 @@ class Selection:
     def where(self, *more: ColumnElement[bool]) -> Selection:
         return Selection(tuple((*part, *more) for part in self.parts))
 
+    def split(self, *alternatives: tuple[ColumnElement[bool], ...]) -> Selection:
+        """Each part once per alternative (the alternatives must not overlap)."""
+        return Selection(tuple((*part, *alt) for part in self.parts for alt in alternatives))
+
+    def collapsed(self) -> Selection:
+        """One part: the parts OR'ed. For a filter that selects few cases from its own index (DV),
+        where one query driven by that index beats one query per part."""
+        if len(self.parts) <= 1:
+            return self
+        return Selection(((or_(*(and_(sa.true(), *part) for part in self.parts)),),))
+
 
 def _attended(scope: ListScope) -> Select[Any]:
     return (
@@ -131,12 +142,12 @@ def selection(session: Session, scope: ListScope, coordinators: set[int] | None 
     return Selection(tuple(parts))
 
 
-def _dv_persons() -> Select[Any]:
-    return (
-        select(col(Person.id))
-        .join(Household, col(Household.id) == col(Person.household_id))
-        .where(col(Household.dv_protected))
-    )
+def _dv_cases() -> Select[Any]:
+    """The cases of DV-protected households, from the partial index of those few households."""
+    # Nested IN lists, not joins: SQLite then starts from the households, as intended.
+    households = select(col(Household.id)).where(col(Household.dv_protected))
+    persons = select(col(Person.id)).where(col(Person.household_id).in_(households))
+    return select(col(Case.id)).where(col(Case.person_id).in_(persons))
 
 
 def filter_clauses(
@@ -162,11 +173,23 @@ def filter_clauses(
         clauses.append(col(Case.stage) == filters.stage)
     if filters.fiscal_year is not None:
         clauses.append(col(Case.fiscal_year) == filters.fiscal_year)
-    if filters.overdue:
-        clauses.append(monitoring_overdue(today, monitoring_stages))
+    chosen = selection(session, scope, coordinators)
     if filters.dv:
-        clauses.append(col(Case.person_id).in_(_dv_persons()))
-    return selection(session, scope, coordinators).where(*clauses)
+        # Few households are DV-protected: one query driven from their index, scope checked per case.
+        chosen = chosen.collapsed().where(col(Case.id).in_(_dv_cases()))
+    if filters.overdue:
+        chosen = chosen.where(monitoring_overdue(today, monitoring_stages)).split(*_overdue_ranges(today))
+    return chosen.where(*clauses)
+
+
+def _overdue_ranges(today: dt.date) -> tuple[tuple[ColumnElement[bool], ...], ...]:
+    """Two disjoint parts that together cover every case, added to `monitoring_overdue` (the one
+    definition of 期限超過) only so an index answers each: dates before today, and the rest (a
+    case in it is overdue by its mark). They narrow nothing the definition selects."""
+    day = col(Case.next_monitoring_on)
+    # In the second part only the mark can make a case overdue: saying so lets the partial index
+    # of marked cases (ix_case_overdue_mark) answer it.
+    return ((day < today,), (or_(day.is_(None), day >= today), col(Case.overdue)))
 
 
 def _card_query(today: dt.date, monitoring_stages: Collection[str]) -> Select[Any]:
@@ -270,21 +293,20 @@ def page(
 def due_selection(
     chosen: Selection, *, today: dt.date, due_by: dt.date, monitoring_stages: Collection[str]
 ) -> Selection:
-    """On the due list: 期限超過 (`monitoring_overdue`), or monitoring due by `due_by`.
+    """On the due list: 期限超過 (`monitoring_overdue`, the one definition), or in a monitoring
+    stage with the monitoring date on or before `due_by` (≥ `today`).
 
-    That is `stage ∈ monitoring ∧ (date ≤ due_by ∨ overdue mark)` for any `due_by` ≥ `today`
-    (a date before today is before due_by), split into two disjoint parts an index answers:
-    a date range, and the few marked overdue whose date is later (or missing)."""
+    As two disjoint parts an index answers: in monitoring with a date up to `due_by` (every
+    case overdue by its date is among them), and the cases `monitoring_overdue` selects whose
+    date is later or missing (overdue by the sweep's mark)."""
     if due_by < today:
         raise ValueError("due_by is before today")
     day = col(Case.next_monitoring_on)
     in_monitoring = col(Case.stage).in_(list(monitoring_stages))
-    return Selection(
-        tuple(
-            (*part, in_monitoring, *extra)
-            for part in chosen.parts
-            for extra in ((day <= due_by,), (col(Case.overdue), or_(day.is_(None), day > due_by)))
-        )
+    return chosen.split(
+        (in_monitoring, day <= due_by),
+        # Past due_by only the mark makes a case overdue: saying so lets ix_case_overdue_mark answer.
+        (monitoring_overdue(today, monitoring_stages), or_(day.is_(None), day > due_by), col(Case.overdue)),
     )
 
 
@@ -398,32 +420,22 @@ def _spaceless(column: Any) -> ColumnElement[str]:
     )
 
 
-def _match_clause(session: Session, terms: SearchTerms) -> ColumnElement[bool]:
-    """Which cases the search text names (access aside)."""
-    exact = [col(Case.number) == terms.number] if terms.number else []
-    dialect = session.get_bind().dialect.name
-    if terms.short:
-        # Fewer than three characters: a prefix of the name or the kana, as B-tree ranges on the
-        # indexed columns (ix_person_name, ix_person_kana), never a scan of every name.
-        # On PostgreSQL a LIKE prefix (a range would follow the collation's order, not bytes).
-        prefixes = []
-        for variant in terms.variants:
-            for column in (col(Person.name), col(Person.kana)):
-                if dialect == "sqlite":
-                    prefixes.append(and_(column >= variant, column < variant + "\U0010ffff"))
-                else:
-                    prefixes.append(column.like(f"{_like_escape(variant)}%", escape="\\"))
-        persons = select(col(Person.id)).where(or_(*prefixes))
-        return or_(*exact, col(Case.person_id).in_(persons))
-    if dialect == "sqlite":
-        # Raw SQL for MATCH: SQLAlchemy has no FTS5 construct. Any of the spellings, as phrases
-        # (a phrase of trigrams is a substring), in number, name or kana.
-        spellings = dict.fromkeys((*terms.variants, *((terms.number,) if terms.number else ())))
-        expression = " OR ".join(_fts_phrase(v) for v in spellings)
-        matched = sa.text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :fts").bindparams(
-            fts=expression
-        )
-        return or_(*exact, col(Case.id).in_(matched))
+def _prefixes(dialect: str, terms: SearchTerms) -> ColumnElement[bool]:
+    """A 1–2 character search: a prefix of the name or the kana, as B-tree ranges on the indexed
+    columns (ix_person_name, ix_person_kana) on SQLite; a LIKE prefix on PostgreSQL (a range
+    there would follow the collation's order, not the bytes')."""
+    prefixes: list[ColumnElement[bool]] = []
+    for variant in terms.variants:
+        for column in (col(Person.name), col(Person.kana)):
+            if dialect == "sqlite":
+                prefixes.append(and_(column >= variant, column < variant + "\U0010ffff"))
+            else:
+                prefixes.append(column.like(f"{_like_escape(variant)}%", escape="\\"))
+    return or_(*prefixes)
+
+
+def _pg_match(terms: SearchTerms) -> ColumnElement[bool]:
+    """PostgreSQL: substrings by LIKE, answered by the pg_trgm GIN indexes on these expressions."""
     likes: list[ColumnElement[bool]] = []
     for variant in terms.variants:
         pattern = f"%{_like_escape(variant)}%"
@@ -436,7 +448,14 @@ def _match_clause(session: Session, terms: SearchTerms) -> ColumnElement[bool]:
         likes.append(col(Case.person_id).in_(persons))
     if terms.number:
         likes.append(col(Case.number).like(f"%{_like_escape(terms.number)}%", escape="\\"))
-    return or_(*exact, *likes)
+    return or_(*likes)
+
+
+def _fts_expression(terms: SearchTerms) -> str:
+    """Any of the spellings, each as an FTS5 phrase (a phrase of trigrams is a substring), in
+    the number, the name or the kana."""
+    spellings = dict.fromkeys((*terms.variants, *((terms.number,) if terms.number else ())))
+    return " OR ".join(_fts_phrase(v) for v in spellings)
 
 
 def search(
@@ -450,23 +469,43 @@ def search(
     limit: int = 20,
 ) -> Page:
     """Cases the search text names that the viewer may open (the scope of `list_scope`, the one
-    the case page's `access_to` also follows), newest first; keyset on the case id."""
-    chosen = selection(session, scope)
-    matched = _match_clause(session, terms)
+    the case page's `access_to` also follows), newest first; keyset on the case id.
+
+    One query driven by the search index: on SQLite the FTS5 table hands out matching case ids
+    newest first and each is checked against the scope until a page is full; a 1–2 character
+    search walks the name and kana indexes instead and reads at most SHORT_CAP cases in scope."""
+    chosen = selection(session, scope).collapsed()
+    if not chosen.parts:
+        return Page((), None)
+    allowed = chosen.parts[0]
+    ident = col(Case.id)
+    dialect = session.get_bind().dialect.name
     if terms.short:
-        # Bounded: at most SHORT_CAP matching cases in scope, then ordered and paged.
-        ident = col(Case.id)
-        capped: list[int] = []
-        for part in chosen.parts:
-            rows = session.execute(select(ident).where(matched, *part).limit(SHORT_CAP)).scalars()
-            capped.extend(int(i) for i in rows)
-        matched = ident.in_(sorted(capped, reverse=True)[:SHORT_CAP])
-    return page(
-        session,
-        chosen.where(matched),
-        today=today,
-        monitoring_stages=monitoring_stages,
-        after=after,
-        limit=limit,
-        descending=True,
-    )
+        found = select(ident).join(Person, col(Person.id) == col(Case.person_id))
+        found = found.where(_prefixes(dialect, terms), *allowed).limit(SHORT_CAP)
+        candidates = {int(i) for i in session.execute(found).scalars()}
+        if terms.number:
+            exact = select(ident).where(col(Case.number) == terms.number, *allowed)
+            candidates.update(int(i) for i in session.execute(exact).scalars())
+        ids = [i for i in sorted(candidates, reverse=True) if after is None or i < after][: limit + 1]
+    elif dialect == "sqlite":
+        # Raw SQL for MATCH only: SQLAlchemy has no FTS5 construct.
+        fts = sa.table(FTS_TABLE, sa.column("rowid"))
+        query = (
+            select(ident)
+            .select_from(fts)
+            .join(Case, ident == fts.c.rowid)
+            .where(sa.text(f"{FTS_TABLE} MATCH :fts").bindparams(fts=_fts_expression(terms)), *allowed)
+        )
+        if after is not None:
+            query = query.where(fts.c.rowid < after)
+        ids = [int(i) for i in session.execute(query.order_by(fts.c.rowid.desc()).limit(limit + 1)).scalars()]
+    else:
+        query = select(ident).where(_pg_match(terms), *allowed)
+        if after is not None:
+            query = query.where(ident < after)
+        ids = [int(i) for i in session.execute(query.order_by(ident.desc()).limit(limit + 1)).scalars()]
+    cards = _by_ids(session, ids[: limit + 1], today, monitoring_stages)
+    if len(ids) > limit:
+        return Page(tuple(cards[:limit]), ids[limit - 1])
+    return Page(tuple(cards), None)

@@ -24,10 +24,10 @@ def upgrade() -> None:
     op.create_index('ix_person_kana', 'person', ['kana'], unique=False)
     op.create_index('ix_household_dv_protected', 'household', ['id'], unique=False,
                     sqlite_where=sa.text('dv_protected = 1'), postgresql_where=sa.text('dv_protected'))
-    op.create_index('ix_case_coordinator_stage', 'case', ['coordinator_id', 'stage'], unique=False)
-    op.create_index('ix_case_coordinator_monitoring', 'case', ['coordinator_id', 'next_monitoring_on', 'stage'],
-                    unique=False)
-    op.create_index('ix_case_overdue_mark', 'case', ['next_monitoring_on'], unique=False,
+    op.create_index('ix_case_coordinator_stage_monitoring', 'case',
+                    ['coordinator_id', 'stage', 'next_monitoring_on', 'overdue'], unique=False)
+    op.create_index('ix_case_stage_monitoring', 'case', ['stage', 'next_monitoring_on'], unique=False)
+    op.create_index('ix_case_overdue_mark', 'case', ['stage', 'next_monitoring_on'], unique=False,
                     sqlite_where=sa.text('overdue = 1'), postgresql_where=sa.text('overdue'))
     # FTS5 table and triggers (SQLite) or GIN trigram indexes (PostgreSQL), the existing cases
     # indexed: models/search.py, the same DDL `create_all` runs.
@@ -37,8 +37,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     search.uninstall(op.get_bind())
     op.drop_index('ix_case_overdue_mark', table_name='case')
-    op.drop_index('ix_case_coordinator_monitoring', table_name='case')
-    op.drop_index('ix_case_coordinator_stage', table_name='case')
+    op.drop_index('ix_case_stage_monitoring', table_name='case')
+    op.drop_index('ix_case_coordinator_stage_monitoring', table_name='case')
     op.drop_index('ix_household_dv_protected', table_name='household')
     op.drop_index('ix_person_kana', table_name='person')
     op.drop_index('ix_person_name', table_name='person')
