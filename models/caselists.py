@@ -18,7 +18,7 @@ import re
 import unicodedata
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
@@ -29,7 +29,7 @@ from models.case import Case, monitoring_overdue
 from models.caseload import ListScope
 from models.meeting import Meeting, MeetingAttendee
 from models.person import Household, Person
-from models.search import FTS_TABLE
+from models.search import FTS_TABLE, CaseStageTally
 from models.staff import Agency, Staff
 
 
@@ -119,6 +119,28 @@ def _attended(scope: ListScope) -> Select[Any]:
     )
 
 
+def _own(session: Session, scope: ListScope) -> set[int]:
+    """The coordinators whose cases the (not all-seeing) viewer sees whole: themselves, their team."""
+    own: set[int] = set()
+    if scope.coordinator_id is not None:
+        own.add(scope.coordinator_id)
+    if scope.team is not None:
+        own.update(_staff_of_team(session, scope.team))
+    return own
+
+
+def _attended_part(
+    scope: ListScope, own: set[int], coordinators: set[int] | None
+) -> tuple[ColumnElement[bool], ...] | None:
+    """The cases the viewer sees through meetings attended, less those already seen whole."""
+    if scope.attendee_staff_id is None:
+        return None
+    coordinator = col(Case.coordinator_id)
+    others = or_(coordinator.is_(None), coordinator.not_in(sorted(own))) if own else sa.true()
+    narrowed = (coordinator.in_(sorted(coordinators)),) if coordinators is not None else ()
+    return (col(Case.id).in_(_attended(scope)), others, *narrowed)
+
+
 def selection(session: Session, scope: ListScope, coordinators: set[int] | None = None) -> Selection:
     """`models.caseload._scope_filter`'s rule — the case's coordinator is the viewer or one of
     their team, or the viewer attended one of its meetings (a 支援会議 only under 守秘義務), or
@@ -128,18 +150,72 @@ def selection(session: Session, scope: ListScope, coordinators: set[int] | None 
         if coordinators is None:
             return Selection(((),))
         return Selection(tuple((coordinator == c,) for c in sorted(coordinators)))
-    own: set[int] = set()
-    if scope.coordinator_id is not None:
-        own.add(scope.coordinator_id)
-    if scope.team is not None:
-        own.update(_staff_of_team(session, scope.team))
+    own = _own(session, scope)
     shown = own if coordinators is None else own & coordinators
     parts: list[tuple[ColumnElement[bool], ...]] = [(coordinator == c,) for c in sorted(shown)]
-    if scope.attendee_staff_id is not None:
-        others = or_(coordinator.is_(None), coordinator.not_in(sorted(own))) if own else sa.true()
-        narrowed = (coordinator.in_(sorted(coordinators)),) if coordinators is not None else ()
-        parts.append((col(Case.id).in_(_attended(scope)), others, *narrowed))
+    attended = _attended_part(scope, own, coordinators)
+    if attended is not None:
+        parts.append(attended)
     return Selection(tuple(parts))
+
+
+def _coordinator_filter(session: Session, filters: CaseFilters) -> set[int] | None:
+    """The coordinators the filters allow (None: any)."""
+    coordinators: set[int] | None = None
+    if filters.coordinator_id is not None:
+        coordinators = {filters.coordinator_id}
+    if filters.team is not None:
+        team = set(_staff_of_team(session, filters.team))
+        coordinators = team if coordinators is None else coordinators & team
+    return coordinators
+
+
+def board_counts(
+    session: Session,
+    scope: ListScope,
+    filters: CaseFilters,
+    *,
+    today: dt.date,
+    monitoring_stages: Collection[str],
+    exclude_stages: Collection[str] = (),
+) -> dict[str, int]:
+    """How many cases each stage holds, as the board's columns show them.
+
+    Filtered by stage, coordinator or team only, the counts come from `case_stage_tally` (a few
+    rows per coordinator, kept by triggers) plus a grouped count of the cases seen through
+    meetings attended; with any other filter, from one grouped query per part."""
+    if filters.overdue or filters.dv or filters.fiscal_year is not None:
+        chosen = filter_clauses(
+            session,
+            scope,
+            filters,
+            today=today,
+            monitoring_stages=monitoring_stages,
+            exclude_stages=exclude_stages,
+        )
+        return counts_by_stage(session, chosen)
+    coordinators = _coordinator_filter(session, filters)
+    query = select(col(CaseStageTally.stage), func.sum(col(CaseStageTally.n))).group_by(
+        col(CaseStageTally.stage)
+    )
+    rest: tuple[ColumnElement[bool], ...] | None = None
+    if scope.everything:
+        if coordinators is not None:
+            query = query.where(col(CaseStageTally.coordinator_key).in_(sorted(coordinators)))
+    else:
+        own = _own(session, scope)
+        shown = own if coordinators is None else own & coordinators
+        query = query.where(col(CaseStageTally.coordinator_key).in_(sorted(shown)))
+        rest = _attended_part(scope, own, coordinators)
+    counts = {str(stage): int(n or 0) for stage, n in session.execute(query)}
+    if rest is not None:
+        for stage, n in counts_by_stage(session, Selection((rest,))).items():
+            counts[stage] = counts.get(stage, 0) + n
+    return {
+        stage: n
+        for stage, n in counts.items()
+        if n > 0 and stage not in exclude_stages and (filters.stage is None or stage == filters.stage)
+    }
 
 
 def _dv_cases() -> Select[Any]:
@@ -160,12 +236,7 @@ def filter_clauses(
     exclude_stages: Collection[str] = (),
 ) -> Selection:
     """The cases of a list: the viewer's scope and the filters."""
-    coordinators: set[int] | None = None
-    if filters.coordinator_id is not None:
-        coordinators = {filters.coordinator_id}
-    if filters.team is not None:
-        team = set(_staff_of_team(session, filters.team))
-        coordinators = team if coordinators is None else coordinators & team
+    coordinators = _coordinator_filter(session, filters)
     clauses: list[ColumnElement[bool]] = []
     if exclude_stages:
         clauses.append(col(Case.stage).not_in(list(exclude_stages)))
@@ -182,6 +253,11 @@ def filter_clauses(
     return chosen.where(*clauses)
 
 
+def _marked() -> ColumnElement[bool]:
+    """The sweep's 期限超過 mark, as `monitoring_overdue` writes it (so ix_case_overdue_mark applies)."""
+    return cast(ColumnElement[bool], col(Case.overdue))
+
+
 def _overdue_ranges(today: dt.date) -> tuple[tuple[ColumnElement[bool], ...], ...]:
     """Two disjoint parts that together cover every case, added to `monitoring_overdue` (the one
     definition of 期限超過) only so an index answers each: dates before today, and the rest (a
@@ -189,7 +265,7 @@ def _overdue_ranges(today: dt.date) -> tuple[tuple[ColumnElement[bool], ...], ..
     day = col(Case.next_monitoring_on)
     # In the second part only the mark can make a case overdue: saying so lets the partial index
     # of marked cases (ix_case_overdue_mark) answer it.
-    return ((day < today,), (or_(day.is_(None), day >= today), col(Case.overdue)))
+    return ((day < today,), (or_(day.is_(None), day >= today), _marked()))
 
 
 def _card_query(today: dt.date, monitoring_stages: Collection[str]) -> Select[Any]:
@@ -306,7 +382,7 @@ def due_selection(
     return chosen.split(
         (in_monitoring, day <= due_by),
         # Past due_by only the mark makes a case overdue: saying so lets ix_case_overdue_mark answer.
-        (monitoring_overdue(today, monitoring_stages), or_(day.is_(None), day > due_by), col(Case.overdue)),
+        (monitoring_overdue(today, monitoring_stages), or_(day.is_(None), day > due_by), _marked()),
     )
 
 

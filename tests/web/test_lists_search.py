@@ -259,6 +259,29 @@ def test_search_and_lists_on_both_databases(web_on: Web) -> None:
             numbers[0]
         ]
         supervisor = _scope(web, web.world.supervisor)
+        moved = session.exec(select(Case).where(Case.number == numbers[1])).one()
+        moved.stage = "assessment"
+        handed = session.exec(select(Case).where(Case.number == numbers[2])).one()
+        handed.coordinator_id = web.world.coordinator2.id
+        session.add_all([moved, handed])
+        session.commit()
+        for who in (scope, supervisor, _scope(web, web.team_mate)):
+            for filters in (
+                CaseFilters(),
+                CaseFilters(coordinator_id=web.world.coordinator2.id),
+                CaseFilters(team="中央チーム"),
+                CaseFilters(stage="intake"),
+            ):
+                tallied = caselists.board_counts(session, who, filters, today=today, monitoring_stages=mon)
+                counted = caselists.counts_by_stage(
+                    session,
+                    caselists.filter_clauses(session, who, filters, today=today, monitoring_stages=mon),
+                )
+                assert tallied == counted, (who, filters)
+        everyone = caselists.board_counts(
+            session, supervisor, CaseFilters(), today=today, monitoring_stages=mon
+        )
+        assert everyone == {"intake": 7, "assessment": 1}
         team = caselists.filter_clauses(
             session,
             supervisor,
@@ -266,4 +289,4 @@ def test_search_and_lists_on_both_databases(web_on: Web) -> None:
             today=today,
             monitoring_stages=mon,
         )
-        assert caselists.count(session, team) == 1
+        assert caselists.count(session, team) == 2  # its own and the one handed over

@@ -126,7 +126,14 @@ def board(
         monitoring_stages=lifecycle.monitoring_stages,
         exclude_stages=tuple(lifecycle.final_stages),
     )
-    counts = caselists.counts_by_stage(session, clauses)
+    counts = caselists.board_counts(
+        session,
+        access.list_scope(viewer_of(user)),
+        filters,
+        today=today,
+        monitoring_stages=lifecycle.monitoring_stages,
+        exclude_stages=tuple(lifecycle.final_stages),
+    )
     params: dict[str, Any] = {
         "scope": scope,
         "stage": filters.stage,
