@@ -82,7 +82,7 @@ def _cases(n: int) -> Iterator[tuple[object, ...]]:
         serial = i % (n // 5) + 1
         overdue = 1 if monitoring and (i % 400) < 5 else 0
         yield (i + 1, f"R{fy - 2018}-{serial:04d}" if serial < 10000 else f"R{fy - 2018}-{serial}", fy, serial,
-               i + 1, stage, i % coordinators + 1, f"{fy}-06-01", next_on, overdue, STAMP, STAMP)  # fmt: skip
+               i + 1, stage, (i // 5) % coordinators + 1, f"{fy}-06-01", next_on, overdue, STAMP, STAMP)  # fmt: skip
 
 
 def build(path: Path, n: int) -> float:
@@ -197,6 +197,19 @@ def main() -> None:
                 rows = session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + sql).all()
                 plans[f"{name} (part {n + 1} of {len(chosen.parts)})"] = [r[-1] for r in rows]
 
+        def whole_board(scope: Any, filters: CaseFilters) -> None:
+            """What the board page reads: the counts, then each non-empty column's first 20 cards."""
+            counts = caselists.board_counts(
+                session, scope, filters, today=DAY, monitoring_stages=mon, exclude_stages=("closed",)
+            )
+            chosen = caselists.filter_clauses(
+                session, scope, filters, today=DAY, monitoring_stages=mon, exclude_stages=("closed",)
+            )
+            for stage in counts:
+                caselists.page(
+                    session, chosen.where(col(Case.stage) == stage), today=DAY, monitoring_stages=mon
+                )
+
         def lists(who: str, scope: Any, mine: CaseFilters) -> dict[str, Callable[[], object]]:
             def chosen(filters: CaseFilters, exclude: tuple[str, ...] = ("closed",)) -> caselists.Selection:
                 return caselists.filter_clauses(
@@ -213,11 +226,17 @@ def main() -> None:
             plan(f"{who} overdue count", chosen(CaseFilters(overdue=True)))
             plan(f"{who} DV", chosen(CaseFilters(dv=True)))
             runs: dict[str, Callable[[], object]] = {
-                "board_counts": lambda: caselists.counts_by_stage(session, board),
+                "board_counts": lambda: caselists.board_counts(
+                    session, scope, mine, today=DAY, monitoring_stages=mon, exclude_stages=("closed",)
+                ),
+                "board_all_columns": lambda: whole_board(scope, mine),
                 "board_column_page2": lambda: caselists.page(
                     session, intake, today=DAY, monitoring_stages=mon, after=first.next_after
                 ),
-                "board_team_counts": lambda: caselists.counts_by_stage(session, chosen(CaseFilters(team="t1"))),
+                "board_team_counts": lambda: caselists.board_counts(
+                    session, scope, CaseFilters(team="t0"), today=DAY, monitoring_stages=mon, exclude_stages=("closed",)
+                ),
+                "board_team_all_columns": lambda: whole_board(scope, CaseFilters(team="t0")),
                 "overdue_count": lambda: caselists.count(session, chosen(CaseFilters(overdue=True))),
                 "dv_page": lambda: caselists.page(session, chosen(CaseFilters(dv=True)), today=DAY,
                                                   monitoring_stages=mon),

@@ -2,10 +2,12 @@
 
 Every list is a page of at most `limit` cases after a cursor (keyset paging: `id > last id`,
 or `(monitoring date, id) > last` on the due list), never OFFSET, so the hundredth page costs
-what the first does. Counts come from one grouped query. The viewer's scope is the one
-`yorisoi.service.access.list_scope` decided, applied exactly as `models.caseload` does, but
-written so that SQLite can answer from indexes: a team is resolved to its staff ids first, and
-meetings attended become a subquery of case ids.
+what the first does. The viewer's scope is the one `yorisoi.service.access.list_scope`
+decided, with the rule of `models.caseload._scope_filter`, but as disjoint parts an index
+answers on its own (`Selection`): one per coordinator whose cases the viewer sees (a team is
+resolved to its staff ids first), one for the meetings they attended. A page reads each part's
+first ids in index order and merges them; a count adds the parts' counts (grouped by stage: one
+query per part, never one per column); the board's counts come from `case_stage_tally`.
 
 Nothing here writes, and no address is ever selected: a list names the number, the person,
 the stage, the coordinator and whether the household is DV-protected (a badge), nothing else.
