@@ -33,9 +33,13 @@ def upgrade() -> None:
                     sqlite_where=sa.text('dv_protected = 1'), postgresql_where=sa.text('dv_protected'))
     op.create_index('ix_case_coordinator_stage_monitoring', 'case',
                     ['coordinator_id', 'stage', 'next_monitoring_on', 'overdue'], unique=False)
-    op.create_index('ix_case_stage_monitoring', 'case', ['stage', 'next_monitoring_on'], unique=False)
-    op.create_index('ix_case_overdue_mark', 'case', ['stage', 'next_monitoring_on'], unique=False,
+    op.create_index('ix_case_stage', 'case', ['stage'], unique=False)
+    op.create_index('ix_case_stage_monitoring', 'case', ['stage', 'next_monitoring_on', 'overdue'], unique=False)
+    op.create_index('ix_case_overdue_mark', 'case', ['overdue', 'stage', 'next_monitoring_on'], unique=False,
                     sqlite_where=sa.text('overdue = 1'), postgresql_where=sa.text('overdue'))
+    op.create_index('ix_case_overdue_mark_coordinator', 'case',
+                    ['overdue', 'coordinator_id', 'stage', 'next_monitoring_on'],
+                    unique=False, sqlite_where=sa.text('overdue = 1'), postgresql_where=sa.text('overdue'))
     # FTS5 table and triggers (SQLite) or GIN trigram indexes (PostgreSQL), the tally's triggers,
     # the existing cases indexed and counted: models/search.py, the same DDL `create_all` runs.
     search.install(op.get_bind(), fill=True)
@@ -43,8 +47,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     search.uninstall(op.get_bind())
+    op.drop_index('ix_case_overdue_mark_coordinator', table_name='case')
     op.drop_index('ix_case_overdue_mark', table_name='case')
     op.drop_index('ix_case_stage_monitoring', table_name='case')
+    op.drop_index('ix_case_stage', table_name='case')
     op.drop_index('ix_case_coordinator_stage_monitoring', table_name='case')
     op.drop_index('ix_household_dv_protected', table_name='household')
     op.drop_index('ix_person_kana', table_name='person')
