@@ -88,28 +88,60 @@ class Selection:
     """The cases a list selects, as disjoint parts (a case is in the list when it matches one
     part's terms): one part per coordinator whose cases the viewer sees, one for the meetings
     they attended, or a single part for a viewer who sees everything. Each part is a plain
-    index range (coordinator, stage, id …); lists merge the parts' pages, counts add up."""
+    index range (coordinator, stage, id …); lists merge the parts' pages, counts add up.
+
+    A part may have a driver: a subquery of the few case ids it can hold (the meetings
+    attended), joined first, so that the database starts from those cases and not from an
+    index over every case."""
 
     parts: tuple[tuple[ColumnElement[bool], ...], ...]
+    drivers: tuple[Select[Any] | None, ...] = ()
+
+    def _drivers(self) -> tuple[Select[Any] | None, ...]:
+        return self.drivers or (None,) * len(self.parts)
 
     def where(self, *more: ColumnElement[bool]) -> Selection:
-        return Selection(tuple((*part, *more) for part in self.parts))
+        return Selection(tuple((*part, *more) for part in self.parts), self._drivers())
 
     def split(self, *alternatives: tuple[ColumnElement[bool], ...]) -> Selection:
         """Each part once per alternative (the alternatives must not overlap)."""
-        return Selection(tuple((*part, *alt) for part in self.parts for alt in alternatives))
+        pairs = [
+            ((*part, *alt), driver)
+            for part, driver in zip(self.parts, self._drivers(), strict=True)
+            for alt in alternatives
+        ]
+        return Selection(tuple(p for p, _ in pairs), tuple(d for _, d in pairs))
 
     def collapsed(self) -> Selection:
         """One part: the parts OR'ed. For a filter that selects few cases from its own index (DV),
         where one query driven by that index beats one query per part."""
-        if len(self.parts) <= 1:
+        terms = [
+            (*part, col(Case.id).in_(driver)) if driver is not None else part
+            for part, driver in zip(self.parts, self._drivers(), strict=True)
+        ]
+        if len(terms) == 1:
+            return Selection((terms[0],))
+        if not terms:
             return self
-        return Selection(((or_(*(and_(sa.true(), *part) for part in self.parts)),),))
+        return Selection(((or_(*(and_(sa.true(), *t) for t in terms)),),))
+
+    def queries(self, query: Select[Any]) -> list[Select[Any]]:
+        """`query` (over "case") once per part, with the part's terms and driver."""
+        found = []
+        for part, driver in zip(self.parts, self._drivers(), strict=True):
+            one = query
+            if driver is not None:
+                ids = driver.subquery()
+                one = one.select_from(ids).join(Case, col(Case.id) == ids.c.case_id)
+            found.append(one.where(*part))
+        return found
 
 
 def _attended(scope: ListScope) -> Select[Any]:
+    """The cases whose meetings the viewer attended (a 支援会議 only under 守秘義務), once each."""
     return (
-        select(col(Meeting.case_id))
+        select(col(Meeting.case_id).label("case_id"))
+        .distinct()
         .join(MeetingAttendee, col(MeetingAttendee.meeting_id) == col(Meeting.id))
         .where(
             col(MeetingAttendee.staff_id) == scope.attendee_staff_id,
@@ -133,14 +165,15 @@ def _own(session: Session, scope: ListScope) -> set[int]:
 
 def _attended_part(
     scope: ListScope, own: set[int], coordinators: set[int] | None
-) -> tuple[ColumnElement[bool], ...] | None:
-    """The cases the viewer sees through meetings attended, less those already seen whole."""
+) -> tuple[tuple[ColumnElement[bool], ...], Select[Any]] | None:
+    """The cases the viewer sees through meetings attended, less those already seen whole: the
+    terms, and the driver (those cases' ids)."""
     if scope.attendee_staff_id is None:
         return None
     coordinator = col(Case.coordinator_id)
     others = or_(coordinator.is_(None), coordinator.not_in(sorted(own))) if own else sa.true()
     narrowed = (coordinator.in_(sorted(coordinators)),) if coordinators is not None else ()
-    return (col(Case.id).in_(_attended(scope)), others, *narrowed)
+    return (others, *narrowed), _attended(scope)
 
 
 def selection(session: Session, scope: ListScope, coordinators: set[int] | None = None) -> Selection:
@@ -155,10 +188,12 @@ def selection(session: Session, scope: ListScope, coordinators: set[int] | None 
     own = _own(session, scope)
     shown = own if coordinators is None else own & coordinators
     parts: list[tuple[ColumnElement[bool], ...]] = [(coordinator == c,) for c in sorted(shown)]
+    drivers: list[Select[Any] | None] = [None] * len(parts)
     attended = _attended_part(scope, own, coordinators)
     if attended is not None:
-        parts.append(attended)
-    return Selection(tuple(parts))
+        parts.append(attended[0])
+        drivers.append(attended[1])
+    return Selection(tuple(parts), tuple(drivers))
 
 
 def _coordinator_filter(session: Session, filters: CaseFilters) -> set[int] | None:
@@ -200,7 +235,7 @@ def board_counts(
     query = select(col(CaseStageTally.stage), func.sum(col(CaseStageTally.n))).group_by(
         col(CaseStageTally.stage)
     )
-    rest: tuple[ColumnElement[bool], ...] | None = None
+    rest: tuple[tuple[ColumnElement[bool], ...], Select[Any]] | None = None
     if scope.everything:
         if coordinators is not None:
             query = query.where(col(CaseStageTally.coordinator_key).in_(sorted(coordinators)))
@@ -211,7 +246,7 @@ def board_counts(
         rest = _attended_part(scope, own, coordinators)
     counts = {str(stage): int(n or 0) for stage, n in session.execute(query)}
     if rest is not None:
-        for stage, n in counts_by_stage(session, Selection((rest,))).items():
+        for stage, n in counts_by_stage(session, Selection((rest[0],), (rest[1],))).items():
             counts[stage] = counts.get(stage, 0) + n
     return {
         stage: n
@@ -312,22 +347,80 @@ def _cards(session: Session, query: Select[Any]) -> list[ListCard]:
     ]
 
 
+def _rows(session: Session, queries: Sequence[Select[Any]]) -> list[Any]:
+    """Every part's rows in one statement (UNION ALL of the parts, each kept whole in a
+    subquery with its own ORDER BY and LIMIT, so each still walks its own index): one round
+    trip and one compiled statement however many coordinators a team has."""
+    if not queries:
+        return []
+    if len(queries) == 1:
+        return list(session.execute(queries[0]))
+    branches = [select(*q.subquery().c) for q in queries]
+    return list(session.execute(sa.union_all(*branches)))
+
+
 def counts_by_stage(session: Session, chosen: Selection) -> dict[str, int]:
-    """How many cases each stage holds: one grouped query per part (one for a viewer who sees
-    everything, one per coordinator of a team), never one per column."""
+    """How many cases each stage holds: one statement, a grouped count per part (one for a
+    viewer who sees everything, one per coordinator of a team), never one per column."""
     counts: dict[str, int] = {}
-    for part in chosen.parts:
-        rows = session.execute(select(col(Case.stage), func.count()).where(*part).group_by(col(Case.stage)))
-        for stage, n in rows:
-            counts[str(stage)] = counts.get(str(stage), 0) + int(n)
+    query: Select[Any] = select(col(Case.stage).label("stage"), func.count().label("n"))
+    for stage, n in _rows(session, [q.group_by(col(Case.stage)) for q in chosen.queries(query)]):
+        counts[str(stage)] = counts.get(str(stage), 0) + int(n)
     return counts
 
 
+COUNT_CAP = 1_000
+"""Counts of a list stop here (「1,000件以上」): past it the number helps nobody, and counting
+a few hundred thousand overdue cases on every view would cost more than the page."""
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    """How many cases a list holds (`total`, at most `COUNT_CAP` + 1) and how many of them meet
+    a condition; `capped`: there are more than `COUNT_CAP` (then `matching` is left out)."""
+
+    total: int
+    matching: int
+    capped: bool
+
+
+def count_where(
+    session: Session, chosen: Selection, condition: ColumnElement[bool], *, cap: int | None = None
+) -> Count:
+    """How many cases are selected (up to `cap`), and how many of them meet `condition`: one
+    statement that stops reading after `cap` + 1 rows."""
+    cap = COUNT_CAP if cap is None else cap
+    queries = chosen.queries(select(sa.case((condition, 1), else_=0).label("m")))
+    if not queries:
+        return Count(0, 0, False)
+    rows = sa.union_all(*[select(*q.subquery().c) for q in queries]) if len(queries) > 1 else queries[0]
+    bounded = rows.limit(cap + 1).subquery()
+    n, m = session.execute(select(func.count(), func.sum(bounded.c.m))).one()
+    capped = int(n) > cap
+    return Count(min(int(n), cap + 1), 0 if capped else int(m or 0), capped)
+
+
+def list_count(
+    session: Session,
+    scope: ListScope,
+    filters: CaseFilters,
+    *,
+    today: dt.date,
+    monitoring_stages: Collection[str],
+    chosen: Selection,
+) -> Count:
+    """How many cases a list holds: exactly from the tally when only stage, coordinator or team
+    filter it (`board_counts`), else counted up to `COUNT_CAP`."""
+    if not (filters.overdue or filters.dv or filters.fiscal_year is not None):
+        counts = board_counts(session, scope, filters, today=today, monitoring_stages=monitoring_stages)
+        return Count(sum(counts.values()), 0, False)
+    return count_where(session, chosen, sa.true())
+
+
 def count(session: Session, chosen: Selection) -> int:
-    return sum(
-        int(session.execute(select(func.count()).select_from(Case).where(*part)).scalar_one())
-        for part in chosen.parts
-    )
+    """How many cases are selected, exactly (a filtered list's few)."""
+    rows = _rows(session, chosen.queries(select(func.count(col(Case.id)).label("n"))))
+    return sum(int(n) for (n,) in rows)
 
 
 def _by_ids(
@@ -355,12 +448,12 @@ def page(
     first `limit` after the case `after`: each part's first ids from its index, merged."""
     ident = col(Case.id)
     ids: set[int] = set()
-    for part in chosen.parts:
-        query = select(ident).where(*part)
+    queries = []
+    for query in chosen.queries(select(ident)):
         if after is not None:
             query = query.where(ident < after if descending else ident > after)
-        query = query.order_by(ident.desc() if descending else ident).limit(limit + 1)
-        ids.update(int(i) for i in session.execute(query).scalars())
+        queries.append(query.order_by(ident.desc() if descending else ident).limit(limit + 1))
+    ids.update(int(i) for (i,) in _rows(session, queries))
     ordered = sorted(ids, reverse=descending)[: limit + 1]
     cards = _by_ids(session, ordered, today, monitoring_stages)
     if len(ordered) > limit:
@@ -402,15 +495,15 @@ def due_page(
     day = col(Case.next_monitoring_on)
     ident = col(Case.id)
     keys: set[tuple[dt.date, int, dt.date | None]] = set()
-    for part in chosen.parts:
-        query = select(day, ident).where(*part)
+    queries = []
+    for query in chosen.queries(select(day, ident)):
         if after is not None and after[0] is None:
             query = query.where(or_(day.is_not(None), and_(day.is_(None), ident > after[1])))
         elif after is not None:
             # The plain `>=` gives the index a lower bound; the OR only breaks ties within a date.
             query = query.where(day >= after[0], or_(day > after[0], and_(day == after[0], ident > after[1])))
-        query = query.order_by(day.nulls_first(), ident).limit(limit + 1)
-        keys.update((d or dt.date.min, int(i), d) for d, i in session.execute(query))
+        queries.append(query.order_by(day.nulls_first(), ident).limit(limit + 1))
+    keys.update((d or dt.date.min, int(i), d) for d, i in _rows(session, queries))
     ordered = sorted(keys)[: limit + 1]
     cards = _by_ids(session, [i for _, i, _ in ordered], today, monitoring_stages)
     if len(ordered) > limit:

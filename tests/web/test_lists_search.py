@@ -126,7 +126,9 @@ def _monitoring(web: Web, numbers: list[str], days: list[int]) -> None:
         session.commit()
 
 
-def test_due_list_keyset_over_dates_and_the_overdue_filter(web: Web, many: list[str]) -> None:
+def test_due_list_keyset_over_dates_and_the_overdue_filter(
+    web: Web, many: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     _monitoring(web, many[:9], [-3, -3, -1, 0, 2, 2, 2, 10, 40])
     client = web.page_as(web.world.coordinator)
     due = walk(client, "/due?mine=true")
@@ -134,6 +136,10 @@ def test_due_list_keyset_over_dates_and_the_overdue_filter(web: Web, many: list[
     html = client.get("/due?mine=true").text
     assert "該当 <strong>8</strong> 件（うち期限超過 <strong>3</strong> 件）" in html
     assert walk(client, "/cases?overdue=true") == many[:3]
+    monkeypatch.setattr(caselists, "COUNT_CAP", 5)  # a long list is counted up to a bound
+    assert "該当 <strong>5</strong> 件以上。" in client.get("/due?mine=true").text
+    assert "該当 <strong>3</strong> 件（" in client.get("/cases?overdue=true").text
+    assert walk(client, "/due?mine=true") == many[:8]  # paging is not bounded by the count
     board = client.get("/?scope=mine&overdue=true").text
     assert re.search(r'<span>支援・モニタリング</span><span class="badge" title="3 件">3</span>', board)
 

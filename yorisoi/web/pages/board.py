@@ -217,6 +217,7 @@ def due(
         after=cursor,
         limit=LIST_PAGE,
     )
+    counted = caselists.count_where(session, clauses, monitoring_overdue(today, lifecycle.monitoring_stages))
     params = {
         "days": days,
         "mine": mine,
@@ -231,10 +232,8 @@ def due(
         "cards": page.cards,
         "days": days,
         "today": today,
-        "total": caselists.count(session, clauses),
-        "overdue_total": caselists.count(
-            session, clauses.where(monitoring_overdue(today, lifecycle.monitoring_stages))
-        ),
+        "counted": counted,
+        "cap": caselists.COUNT_CAP,
         "following": following,
         "first": link("/due", params) if cursor else None,
         "filters": {"mine": mine, "coordinator": str(coordinator or ""), "team": team or "", "dv": dv},
@@ -268,12 +267,9 @@ def case_list(
         dv=dv,
         fiscal_year=fiscal_year_param(fiscal_year),
     )
+    scope = access.list_scope(viewer_of(user))
     clauses = caselists.filter_clauses(
-        session,
-        access.list_scope(viewer_of(user)),
-        filters,
-        today=today,
-        monitoring_stages=lifecycle.monitoring_stages,
+        session, scope, filters, today=today, monitoring_stages=lifecycle.monitoring_stages
     )
     page = caselists.page(
         session,
@@ -296,7 +292,15 @@ def case_list(
         "cards": page.cards,
         "filters": shown,
         "today": today,
-        "total": caselists.count(session, clauses),
+        "counted": caselists.list_count(
+            session,
+            scope,
+            filters,
+            today=today,
+            monitoring_stages=lifecycle.monitoring_stages,
+            chosen=clauses,
+        ),
+        "cap": caselists.COUNT_CAP,
         "following": link("/cases", {**shown, "after": page.next_after}) if page.next_after else None,
         "first": link("/cases", shown) if after else None,
         **_filter_choices(session),
