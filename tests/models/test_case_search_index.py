@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -45,7 +46,7 @@ def test_migration_0005_indexes_the_cases_already_there(tmp_path: Path) -> None:
 def test_an_import_is_found_at_once(engine: Engine, tmp_path: Path) -> None:
     add_importer(engine)
     desk = "ふくまる相談室 中央"
-    sheets = {
+    sheets: dict[str, list[list[Any]]] = {
         "関係機関": [["機関名", "分野", "受付窓口"], [desk, "地域", "はい"]],
         "ケース": [
             ["台帳番号", "氏名", "ふりがな"],
