@@ -63,8 +63,10 @@ class Case(SQLModel, table=True):
         sa.Index(
             "ix_case_coordinator_stage_monitoring", "coordinator_id", "stage", "next_monitoring_on", "overdue"
         ),
-        # A board column of everything in view, in id order (an index on a column ends in the id).
+        # A board column of everything in view, a coordinator's case list: in id order (an index
+        # on one column ends in the id, so the first page needs no sort).
         sa.Index("ix_case_stage", "stage"),
+        sa.Index("ix_case_coordinator_id", "coordinator_id"),
         # The due list and overdue filter of everything in view: a stage's monitoring dates in order.
         sa.Index("ix_case_stage_monitoring", "stage", "next_monitoring_on", "overdue"),
         # The few cases the sweep marked 期限超過, the mark first: with one more equal column than

@@ -34,6 +34,7 @@ def upgrade() -> None:
     op.create_index('ix_case_coordinator_stage_monitoring', 'case',
                     ['coordinator_id', 'stage', 'next_monitoring_on', 'overdue'], unique=False)
     op.create_index('ix_case_stage', 'case', ['stage'], unique=False)
+    op.create_index('ix_case_coordinator_id', 'case', ['coordinator_id'], unique=False)
     op.create_index('ix_case_stage_monitoring', 'case', ['stage', 'next_monitoring_on', 'overdue'], unique=False)
     op.create_index('ix_case_overdue_mark', 'case', ['overdue', 'stage', 'next_monitoring_on'], unique=False,
                     sqlite_where=sa.text('overdue = 1'), postgresql_where=sa.text('overdue'))
@@ -50,6 +51,7 @@ def downgrade() -> None:
     op.drop_index('ix_case_overdue_mark_coordinator', table_name='case')
     op.drop_index('ix_case_overdue_mark', table_name='case')
     op.drop_index('ix_case_stage_monitoring', table_name='case')
+    op.drop_index('ix_case_coordinator_id', table_name='case')
     op.drop_index('ix_case_stage', table_name='case')
     op.drop_index('ix_case_coordinator_stage_monitoring', table_name='case')
     op.drop_index('ix_household_dv_protected', table_name='household')
