@@ -164,6 +164,7 @@ def main() -> None:
     from sqlmodel import col
 
     from models import Case, caselists
+    from models.case import monitoring_overdue
     from models.caselists import CaseFilters
     from models.db import create_db_engine, read_only, session_scope
     from yorisoi.service.access import Viewer, list_scope
@@ -189,13 +190,14 @@ def main() -> None:
             results[name] = round(statistics.median(samples), 1)
 
         def plan(name: str, chosen: caselists.Selection) -> None:
-            for n, part in enumerate(
-                chosen.parts[:2] + chosen.parts[-2:] if len(chosen.parts) > 4 else chosen.parts
-            ):
-                statement = select(col(Case.stage), func.count()).where(*part).group_by(col(Case.stage))
-                sql = str(statement.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
+            """The plan of each part's grouped count (first two and last two parts)."""
+            queries = chosen.queries(select(col(Case.stage), func.count()))
+            shown = list(enumerate(queries))
+            for n, statement in shown[:2] + shown[-2:] if len(shown) > 4 else shown:
+                grouped = statement.group_by(col(Case.stage))
+                sql = str(grouped.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
                 rows = session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + sql).all()
-                plans[f"{name} (part {n + 1} of {len(chosen.parts)})"] = [r[-1] for r in rows]
+                plans[f"{name} (part {n + 1} of {len(queries)})"] = [r[-1] for r in rows]
 
         def whole_board(scope: Any, filters: CaseFilters) -> None:
             """What the board page reads: the counts, then each non-empty column's first 20 cards."""
@@ -241,9 +243,11 @@ def main() -> None:
                 "dv_page": lambda: caselists.page(session, chosen(CaseFilters(dv=True)), today=DAY,
                                                   monitoring_stages=mon),
                 "due_page": lambda: caselists.due_page(session, due, today=DAY, monitoring_stages=mon),
-                "due_count": lambda: caselists.count(session, due),
+                "due_count": lambda: caselists.count_where(session, due, monitoring_overdue(DAY, mon)),
                 "cases_page": lambda: caselists.page(session, chosen(mine, ()), today=DAY, monitoring_stages=mon),
-                "cases_count": lambda: caselists.count(session, chosen(mine, ())),
+                "cases_count": lambda: caselists.list_count(
+                    session, scope, mine, today=DAY, monitoring_stages=mon, chosen=chosen(mine, ())
+                ),
             }  # fmt: skip
             for label, text in (("number", "Ｒ６－００１７"), ("name", "田中花"), ("kana", "やまだは"),
                                 ("rare", "山田13"), ("short", "山")):  # fmt: skip
