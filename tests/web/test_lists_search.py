@@ -296,3 +296,42 @@ def test_search_and_lists_on_both_databases(web_on: Web) -> None:
             monitoring_stages=mon,
         )
         assert caselists.count(session, team) == 2  # its own and the one handed over
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        '"""',
+        "*",
+        "NEAR(山田 太郎)",
+        "山田 AND 太郎",
+        "^山田",
+        "'; DROP TABLE case; --",
+        "\x00\x01山田",
+        "％＿",
+        "ー",
+        "－－－",
+        "😀😀😀",
+        "　",
+        "R",
+        "-1",
+    ],
+)
+def test_odd_search_text_is_an_answer_not_an_error(web: Web, q: str) -> None:
+    answer = web.page_as(web.world.coordinator).get("/search", params={"q": q})
+    assert answer.status_code == 200, answer.text
+    assert "ケースの検索" in answer.text
+
+
+def test_odd_list_parameters_are_refused_in_japanese_not_a_crash(web: Web) -> None:
+    client = web.page_as(web.world.coordinator)
+    for path in (
+        "/?coordinator=abc",
+        "/?after=-3",
+        "/due?after_on=yesterday&after=1",
+        "/cases?team=" + "x" * 200,
+    ):
+        answer = client.get(path)
+        assert answer.status_code in {400, 422}, path
+        assert "入力に誤りがあります" in answer.text and "Traceback" not in answer.text
+    assert client.get("/?col=nosuchstage&after=5&stage=nosuchstage").status_code == 200
