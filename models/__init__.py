@@ -1,5 +1,6 @@
 """SQLModel tables, sessions and queries. Importing this package registers every table."""
 
+from models import search as _search  # noqa: F401 - the search index is built with the tables
 from models.access_log import RecordView
 from models.audit import AuditEvent
 from models.auth import AuthSession, DirectoryEvent, SignInAttempt

@@ -59,6 +59,36 @@ class Case(SQLModel, table=True):
         sa.Index("ix_case_stage_coordinator", "stage", "coordinator_id"),
         # The audit's overdue list, paged per monitoring stage in (next monitoring date, number) order.
         sa.Index("ix_case_stage_monitoring_on_number", "stage", "next_monitoring_on", "number"),
+        # The board's grouped count, one coordinator's columns, due dates and overdue (at 1M cases);
+        # with the mark, so that `monitoring_overdue` is answered from the index alone.
+        sa.Index(
+            "ix_case_coordinator_stage_monitoring", "coordinator_id", "stage", "next_monitoring_on", "overdue"
+        ),
+        # A board column of everything in view, a coordinator's case list: in id order (an index
+        # on one column ends in the id, so the first page needs no sort).
+        sa.Index("ix_case_stage", "stage"),
+        sa.Index("ix_case_coordinator_id", "coordinator_id"),
+        # The due list and overdue filter of everything in view: a stage's monitoring dates in order.
+        sa.Index("ix_case_stage_monitoring", "stage", "next_monitoring_on", "overdue"),
+        # The few cases the sweep marked 期限超過, the mark first: with one more equal column than
+        # the indexes above, SQLite picks these for the marked-cases part of the due list.
+        sa.Index(
+            "ix_case_overdue_mark",
+            "overdue",
+            "stage",
+            "next_monitoring_on",
+            sqlite_where=sa.text("overdue = 1"),
+            postgresql_where=sa.text("overdue"),
+        ),
+        sa.Index(
+            "ix_case_overdue_mark_coordinator",
+            "overdue",
+            "coordinator_id",
+            "stage",
+            "next_monitoring_on",
+            sqlite_where=sa.text("overdue = 1"),
+            postgresql_where=sa.text("overdue"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

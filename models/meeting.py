@@ -27,5 +27,5 @@ class MeetingAttendee(SQLModel, table=True):
     meeting_id: int = Field(foreign_key="meeting.id", index=True)
     name: str = Field(max_length=200)
     agency_id: int | None = Field(default=None, foreign_key="agency.id")
-    staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    staff_id: int | None = Field(default=None, foreign_key="staff.id", index=True)  # lists: meetings attended
     confidentiality_acknowledged: bool = False

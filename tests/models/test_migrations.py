@@ -12,6 +12,7 @@ from sqlalchemy import Engine, inspect
 from sqlmodel import SQLModel
 
 from models.db import create_db_engine, current_revision, migrate
+from models.search import include_name
 from tests.conftest import _PG_SKIP_REASON, POSTGRES_URL, drop_postgres_schema
 
 
@@ -44,7 +45,9 @@ def test_migrate_builds_the_models_schema(empty_engine: Engine) -> None:
     migrate(empty_engine)
     assert current_revision(empty_engine) is not None
     with empty_engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        # The search index (FTS5 virtual table, GIN trigram indexes) is not SQLModel metadata.
+        opts = {"compare_type": True, "include_name": include_name}
+        context = MigrationContext.configure(connection, opts=opts)
         differences = compare_metadata(context, SQLModel.metadata)
     assert differences == []
     assert set(inspect(empty_engine).get_table_names()) >= set(SQLModel.metadata.tables)
