@@ -247,6 +247,9 @@ def test_main_path_with_the_keyboard_alone(web: Web, browser: Any) -> None:
         tab_to(page, "a[href*='/do/add_contact']")
         page.keyboard.press("Enter")
         page.wait_for_url(re.compile(r"/do/add_contact"))
+        # Each group of choices is named by its caption, so a screen reader says what it asks.
+        for group in ("相談者区分", "相談方法"):
+            assert page.get_by_role("group", name=group, exact=True).count() == 1, group
         tab_to(page, "input[name='topics'][value='income']")
         page.keyboard.press("Space")
         tab_to(page, "#note")
