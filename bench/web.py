@@ -1,7 +1,7 @@
 """The web app's pages on a city's five years in SQLite (1,000,000 cases): p95 latency per page.
 
 Run:  .venv/bin/python bench/web.py [--cases 1000000] [--requests 50] [--db PATH] [--rebuild]
-          [--page-seconds 120] [--verify]
+          [--warmup 3] [--page-seconds 120] [--request-timeout 300] [--verify]
 
 Setup (untimed, cached): `bench/dataset.py` generates the city — 50 coordinators and 5
 supervisors in five teams, ten desks and four partner agencies; `--cases` cases opened evenly
@@ -28,7 +28,9 @@ each time: the coordinator's own, any for the supervisor), search `/search?q=…
 the same number in full-width characters, a partial name, kana — only if the page answers 200
 on this branch, else null), the audit page `/audit` (supervisors and auditors only: null for the
 coordinator) and the statistics `/reports`. A page that answers anything but 200 is reported
-with its status and counts as missing.
+with its status and counts as missing (null), and so is one that does not answer within
+`--request-timeout` seconds — the server is then restarted, so the abandoned request's work does
+not slow the pages measured after it.
 
 `stats_cold_s`: a contact is recorded through the case service (a write that changes this
 年度's figures), then the first `/reports` view is timed; three times, the median. Beside it,
@@ -171,6 +173,7 @@ class PageResult:
     times_ms: list[float] = field(default_factory=list)
     status: int | None = None
     note: str = ""
+    timed_out: bool = False
 
     @property
     def p95_ms(self) -> float | None:
@@ -205,6 +208,7 @@ def measure(client: Any, urls: list[str], requests: int, warmup: int, budget_s: 
         first = client.get(urls[0])
     except httpx.TimeoutException:
         result.note = f"no answer within {client.timeout.read:.0f} s (--request-timeout)"
+        result.timed_out = True
         return result
     first_s = time.perf_counter() - started
     result.status = first.status_code
@@ -222,6 +226,7 @@ def measure(client: Any, urls: list[str], requests: int, warmup: int, budget_s: 
         except httpx.TimeoutException:
             result.times_ms.clear()  # a p95 without the request that never came back would flatter
             result.note = f"request {k + 1} not answered within {client.timeout.read:.0f} s"
+            result.timed_out = True
             return result
         elapsed = time.perf_counter() - started
         if answer.status_code != 200:
@@ -267,31 +272,57 @@ def record_contact(path: Path, case_number: str, login: str) -> None:
     engine.dispose()
 
 
+class Server:
+    """`yorisoi web` on 127.0.0.1 in a process of its own; restarted after a request timed out,
+    whose work would otherwise go on in the server and slow every page measured after it."""
+
+    def __init__(self, work: Path) -> None:
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("YORISOI_")},
+            "YORISOI_DATABASE__URL": f"sqlite:///{work}",
+            "YORISOI_DATA_DIR": str(OUT / "web-data"),
+            "YORISOI_WEB__SECRET_KEY": "bench-" + uuid.uuid4().hex,
+        }
+        self.log = (OUT / "web-server.log").open("wb")
+        self.process: subprocess.Popen[bytes] | None = None
+        self.base = ""
+
+    def start(self) -> str:
+        port = free_port()
+        self.base = f"http://127.0.0.1:{port}"
+        yorisoi = str(Path(sys.executable).with_name("yorisoi"))
+        self.process = subprocess.Popen(
+            [yorisoi, "web", "--host", "127.0.0.1", "--port", str(port)],
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for_http(f"{self.base}/login", self.process, timeout=300)
+        return self.base
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()  # mid-request after a timeout: no graceful wait for it
+            self.process.wait(30)
+            self.process = None
+
+    def close(self) -> None:
+        if self.process is not None:
+            stop(self.process)
+            self.process = None
+        self.log.close()
+
+
 def run(work: Path, args: argparse.Namespace) -> dict[str, Any]:
     from bench.report import product_report
     from yorisoi.jpdates import fiscal_year
 
     picked = samples(work, args.requests)
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("YORISOI_")},
-        "YORISOI_DATABASE__URL": f"sqlite:///{work}",
-        "YORISOI_DATA_DIR": str(OUT / "web-data"),
-        "YORISOI_WEB__SECRET_KEY": "bench-" + uuid.uuid4().hex,
-    }
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    yorisoi = str(Path(sys.executable).with_name("yorisoi"))
-    log = (OUT / "web-server.log").open("wb")
-    server = subprocess.Popen(
-        [yorisoi, "web", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    server = Server(work)
     by_role: dict[str, dict[str, PageResult]] = {}
     cold: list[float] = []
     try:
-        wait_for_http(f"{base}/login", server, timeout=300)
+        base = server.start()
         for role, login in ROLES.items():
             client = sign_in(base, login, args.request_timeout)
             own = picked["own"] if role == "coordinator" else picked["everyone"]
@@ -310,6 +341,12 @@ def run(work: Path, args: argparse.Namespace) -> dict[str, Any]:
                     continue
                 print(f"  {role}: {page} …", flush=True)
                 results[page] = measure(client, urls[page], args.requests, args.warmup, args.page_seconds)
+                if results[page].timed_out:
+                    print(f"    {results[page].note}: restarting the server", flush=True)
+                    client.close()
+                    server.stop()
+                    base = server.start()
+                    client = sign_in(base, login, args.request_timeout)
                 if page == "stats" and role == "supervisor":
                     print("  supervisor: stats after a write …", flush=True)
                     for round_ in range(3):
@@ -321,8 +358,7 @@ def run(work: Path, args: argparse.Namespace) -> dict[str, Any]:
             by_role[role] = results
             client.close()
     finally:
-        stop(server)
-        log.close()
+        server.close()
     fy = fiscal_year(today_tokyo())
     report_runs = [product_report(work, fy)[0] for _ in range(3)]
     return {"by_role": by_role, "cold": cold, "report": report_runs}
