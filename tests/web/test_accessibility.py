@@ -291,7 +291,8 @@ _OVERFLOW = """() => {
 
 def test_no_page_scrolls_sideways_on_phones_and_tablets(web: Web, browser: Any) -> None:
     """At 390 px (a phone) and 768 px (a tablet) the page body is never wider than the screen;
-    wide tables scroll inside their own box (allowed: that is what the box is for)."""
+    wide tables scroll inside their own box (allowed: that is what the box is for), and at 390 px
+    axe finds every such box reachable with the keyboard on the pages with tables."""
     world = web.world
     cases = build_cases(web)
     wide: list[str] = []
@@ -299,7 +300,7 @@ def test_no_page_scrolls_sideways_on_phones_and_tablets(web: Web, browser: Any) 
     ARTIFACTS.mkdir(exist_ok=True)
     with serving(web.app) as base:
         for width in (390, 768):
-            context = browser.new_context(locale="ja-JP", viewport={"width": width, "height": 900})
+            context = new_context(browser, viewport={"width": width, "height": 900})  # axe at 390 px
             page = context.new_page()
             page.set_default_timeout(15_000)
             page.goto(f"{base}/login")
@@ -312,6 +313,7 @@ def test_no_page_scrolls_sideways_on_phones_and_tablets(web: Web, browser: Any) 
             page.wait_for_url(f"{base}/")
             paths = [str(a.get_attribute("href")) for a in page.locator("header nav a").all()]
             paths += [f"/cases/{n}" for n in cases.all()]
+            with_tables = {"/due", "/cases", "/inbox", "/audit", "/locks", f"/cases/{cases.monitoring}"}
             paths += [
                 f"/cases/{cases.monitoring}/do/record_monitoring",
                 f"/cases/{cases.intake}/do/hold_support_meeting",
@@ -326,6 +328,10 @@ def test_no_page_scrolls_sideways_on_phones_and_tablets(web: Web, browser: Any) 
                     wide.append(
                         f"{width} px {path}: body {state['scrollWidth']} px, wider: {state['offenders']}"
                     )
+                if width == 390 and path in with_tables:  # tables that scroll must stay reachable
+                    bad = serious(violations(page))
+                    if bad:
+                        wide.append(describe(bad, f"{width} px {path}"))
             for path, name in (
                 ("/", "board"),
                 (f"/cases/{cases.monitoring}", "case"),
