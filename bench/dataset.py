@@ -150,14 +150,15 @@ class CitySpec:
     """What to generate: `cases` opened evenly over the five years up to `today` (its 年度 and
     the four before). Cases opened more than a year ago are closed, nine in ten; the rest are
     open, spread over the stages (four in ten in 支援・モニタリング, their next monitoring date
-    between 10 days overdue and 90 days ahead)."""
+    between 9 days overdue and 90 days ahead). The shares hold for each coordinator's own cases
+    (case i + 1 is coordinator i % 50 + 1's), so every coordinator's board looks alike."""
 
     cases: int
     today: dt.date
     years: int = 5
 
     def key(self) -> str:
-        return f"web-v1-{self.cases}-{self.today.isoformat()}"
+        return f"web-v2-{self.cases}-{self.today.isoformat()}"
 
 
 @dataclass
@@ -297,7 +298,8 @@ def _city_case(i: int, spec: CitySpec, fy: int, serial: int, opened: dt.date, ro
     rows.add("person", (case_id, case_id, name, kana, birth, STAMP))
 
     age = (spec.today - opened).days
-    closed = age > 365 and i % 10 != 0
+    rank = i // COORDINATORS  # the case's place among its coordinator's: spreads what follows evenly
+    closed = age > 365 and rank % 10 != 0
     if closed:
         stage = ("monitoring", "support_meeting", "assessment")[i % 3]
         last = opened + dt.timedelta(days=200 + i % 100)
@@ -310,7 +312,7 @@ def _city_case(i: int, spec: CitySpec, fy: int, serial: int, opened: dt.date, ro
     held, consented, multilayer, approved = _dates(opened, min(last, spec.today), 4)
     if stage == "monitoring" and not closed:
         # Approved 0–99 days ago: the next monitoring date runs from 9 days overdue to 90 ahead.
-        approved = max(multilayer, spec.today - dt.timedelta(days=i % 100))
+        approved = max(multilayer, spec.today - dt.timedelta(days=rank % 100))
 
     chain = _Case(rows, ids, case_id, opened)
     contact_days = [opened + dt.timedelta(days=7 * k) for k in range(1 + i % 3)]
@@ -425,7 +427,7 @@ def _city_case(i: int, spec: CitySpec, fy: int, serial: int, opened: dt.date, ro
     if closed:
         closure_id = ids.next("closure")
         proposed, closed_on = last, last + dt.timedelta(days=3)
-        reason = CLOSURE_REASONS[i % len(CLOSURE_REASONS)]
+        reason = CLOSURE_REASONS[rank % len(CLOSURE_REASONS)]
         evaluation = "目標を達成した" if reason == "goals_met" else "関係機関へ引き継いだ"
         rows.add(
             "closure",
