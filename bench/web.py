@@ -225,7 +225,10 @@ def measure(client: Any, urls: list[str], requests: int, warmup: int, budget_s: 
             answer = client.get(urls[k % len(urls)])
         except httpx.TimeoutException:
             result.times_ms.clear()  # a p95 without the request that never came back would flatter
-            result.note = f"request {k + 1} not answered within {client.timeout.read:.0f} s"
+            result.note = (
+                f"timed request {k + 1} not answered within {client.timeout.read:.0f} s"
+                f" (the untimed first view took {first_s:.1f} s)"
+            )
             result.timed_out = True
             return result
         elapsed = time.perf_counter() - started
