@@ -24,7 +24,11 @@ def new_context(browser: Any, **options: Any) -> Any:
     """A browser context that lets axe be injected despite the app's CSP (see the module docstring)."""
     options.setdefault("locale", "ja-JP")
     options.setdefault("viewport", {"width": 1280, "height": 900})
-    return browser.new_context(bypass_csp=True, **options)
+    context = browser.new_context(bypass_csp=True, **options)
+    # In every page of the context before its own scripts: compiled once and cached by V8,
+    # instead of a 650 KB script tag added (and parsed again) on each page checked.
+    context.add_init_script(path=str(AXE_JS))
+    return context
 
 
 def violations(page: Any) -> list[dict[str, Any]]:
