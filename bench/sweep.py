@@ -75,6 +75,7 @@ from pathlib import Path
 # run as a script, this directory comes first on sys.path and would shadow that package.
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))  # bench.dataset: the generator shared with bench/web.py
 
 CASES = 1_000_000
 IN_MONITORING = 400_000
@@ -124,38 +125,11 @@ def _rows_cases() -> Iterator[tuple[object, ...]]:
 
 
 def build(path: Path) -> int:
-    """Create the schema through SQLModel, then bulk-insert every row with sqlite3."""
-    from sqlmodel import SQLModel
+    """Create the schema through SQLModel, then bulk-insert every row with sqlite3 (bench/dataset.py)."""
+    from bench.dataset import finish, insert_staff, inserter, new_database
 
-    from models.db import create_db_engine
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    partial.unlink(missing_ok=True)
-    engine = create_db_engine(f"sqlite:///{partial}")
-    SQLModel.metadata.create_all(engine)
-    engine.dispose()
-    db = sqlite3.connect(partial, isolation_level=None)
-    db.execute("PRAGMA journal_mode=OFF")
-    db.execute("PRAGMA synchronous=OFF")
-    db.execute("BEGIN")
-    staff = [
-        (
-            team * COORDINATORS_PER_TEAM + n + 1,
-            f"c{team}{n:02d}",
-            f"相談員 {team}-{n}",
-            '["coordinator"]',
-            f"t{team}",
-        )
-        for team in range(TEAMS)
-        for n in range(COORDINATORS_PER_TEAM)
-    ]
-    first_supervisor = TEAMS * COORDINATORS_PER_TEAM + 1
-    staff += [(first_supervisor + t, f"sv{t}", f"SV {t}", '["supervisor"]', f"t{t}") for t in range(TEAMS)]
-    db.executemany(
-        "INSERT INTO staff (id, login, name, roles, team, active, created_at) VALUES (?, ?, ?, ?, ?, 1, ?)",
-        [(*row, STAMP) for row in staff],
-    )
+    db, partial = new_database(path)
+    insert_staff(inserter(db))
     db.executemany(
         "INSERT INTO household (id, address, dv_protected, created_at) VALUES (?, '', 0, ?)",
         ((i, STAMP) for i in range(1, CASES + 1)),
@@ -170,12 +144,8 @@ def build(path: Path) -> int:
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         _rows_cases(),
     )
-    db.execute("COMMIT")
-    db.execute("ANALYZE")
-    db.execute("PRAGMA journal_mode=WAL")  # as yorisoi's own databases are (models.db)
     count = int(db.execute('SELECT count(*) FROM "case"').fetchone()[0])
-    db.close()
-    partial.rename(path)
+    finish(db, partial, path)
     return count
 
 
