@@ -23,6 +23,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
+from models.audit import AuditEvent
+from models.auth import DirectoryEvent
 from models.case import Case, Contact, ContactTopic
 from models.closure import Closure, ClosureStatus
 from models.meeting import Meeting
@@ -288,3 +290,15 @@ def provider_registrations(session: Session, period: Period) -> list[KindCount]:
         .group_by(col(ProgramProvider.program))
     )
     return [KindCount(*row) for row in session.execute(query)]
+
+
+def figures_version(session: Session) -> tuple[object, ...]:
+    """What every figure here was computed from, in two index lookups: the newest audit event
+    (every case write leaves one — intake, actions, corrections, late entries, imports — and its
+    hash differs even where a restored database reuses an id) and the newest directory change
+    (desks, providers). Equal versions mean equal figures, so a cache may answer for them."""
+    newest_event = session.execute(
+        sa.select(col(AuditEvent.id), col(AuditEvent.hash)).order_by(col(AuditEvent.id).desc()).limit(1)
+    ).first()
+    newest_change = session.execute(sa.select(sa.func.max(DirectoryEvent.id))).scalar_one()
+    return (tuple(newest_event) if newest_event else None, newest_change)

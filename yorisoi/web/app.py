@@ -15,7 +15,7 @@ from models.db import session_scope
 from yorisoi import __version__, runtime
 from yorisoi.service.access_log import AccessLogWriter
 from yorisoi.settings import Settings
-from yorisoi.web import errors
+from yorisoi.web import errors, reporting
 from yorisoi.web.api import actions, audit, auth, cases, inbox, lifecycle, records, reports
 from yorisoi.web.body_limit import BodyLimit
 from yorisoi.web.config import WebSettings, secret_key
@@ -78,6 +78,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.figures = reporting.FiguresCache()
     app.state.web = web
     app.state.clock = clock
     app.state.codec = SessionCodec(

@@ -9,12 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import io
 import tempfile
+import threading
 import zipfile
+from collections.abc import Callable, Hashable
 from pathlib import Path
+from typing import TypeVar, cast
 
+from cachetools import LRUCache
 from sqlmodel import Session
 
-from models.stats import Period
+from models.stats import Period, figures_version
 from states import LifecycleMachine
 from yorisoi.jpdates import fiscal_year, today_tokyo
 from yorisoi.reports.audit import AuditReport, build_audit
@@ -29,16 +33,64 @@ from yorisoi.settings import Settings
 
 TREND_YEARS = 3
 
+T = TypeVar("T")
 
-def annual(session: Session, settings: Settings, fy: int | None, as_of: dt.date | None) -> AnnualReport:
+
+class FiguresCache:
+    """The 年度 figures one web process has built, kept until a write changes them.
+
+    Aggregating a 年度 takes seconds at a million cases, and staff open the statistics far more
+    often than the figures change. Entries are keyed by the question and by
+    `models.stats.figures_version` (with the targets file's mtime), so any write, directory
+    change or new targets file is seen on the very next view; bounded LRU, per process.
+    """
+
+    def __init__(self, maxsize: int = 64) -> None:
+        self._entries: LRUCache[Hashable, object] = LRUCache(maxsize)
+        self._lock = threading.Lock()  # sync endpoints run in a thread pool
+
+    def get_or_build(
+        self, session: Session, settings: Settings, question: Hashable, build: Callable[[], T]
+    ) -> T:
+        key = (question, figures_version(session), _targets_stamp(settings))
+        with self._lock:
+            found = self._entries.get(key)
+        if found is not None:
+            return cast(T, found)
+        built = build()
+        with self._lock:
+            self._entries[key] = built
+        return built
+
+
+def _targets_stamp(settings: Settings) -> int | None:
+    path = settings.reports.targets_file
+    try:
+        return path.stat().st_mtime_ns if path is not None else None
+    except OSError:
+        return None  # load_targets says what is wrong with a missing file
+
+
+def annual(
+    session: Session,
+    settings: Settings,
+    fy: int | None,
+    as_of: dt.date | None,
+    cache: FiguresCache | None = None,
+) -> AnnualReport:
     day = as_of or today_tokyo()
-    return build_annual(
-        session,
-        fiscal_year=fy or fiscal_year(day),
-        as_of=day,
-        topics=settings.topics(),
-        targets=load_targets(settings.reports.targets_file),
-    )
+    year = fy or fiscal_year(day)
+
+    def build() -> AnnualReport:
+        return build_annual(
+            session,
+            fiscal_year=year,
+            as_of=day,
+            topics=settings.topics(),
+            targets=load_targets(settings.reports.targets_file),
+        )
+
+    return build() if cache is None else cache.get_or_build(session, settings, ("annual", year, day), build)
 
 
 def chart_has_targets(settings: Settings, last: int) -> bool:
@@ -48,18 +100,29 @@ def chart_has_targets(settings: Settings, last: int) -> bool:
 
 
 def trend(
-    session: Session, settings: Settings, first: int | None, last: int | None, as_of: dt.date | None
+    session: Session,
+    settings: Settings,
+    first: int | None,
+    last: int | None,
+    as_of: dt.date | None,
+    cache: FiguresCache | None = None,
 ) -> TrendReport:
     day = as_of or today_tokyo()
     end = last or fiscal_year(day)
-    return build_trend(
-        session,
-        first=first or end - TREND_YEARS + 1,
-        last=end,
-        as_of=day,
-        topics=settings.topics(),
-        targets=load_targets(settings.reports.targets_file),
-    )
+    start = first or end - TREND_YEARS + 1
+
+    def build() -> TrendReport:
+        return build_trend(
+            session,
+            first=start,
+            last=end,
+            as_of=day,
+            topics=settings.topics(),
+            targets=load_targets(settings.reports.targets_file),
+        )
+
+    question = ("trend", start, end, day)
+    return build() if cache is None else cache.get_or_build(session, settings, question, build)
 
 
 def audit(

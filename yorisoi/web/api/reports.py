@@ -65,7 +65,8 @@ def annual(
     """One 年度's statistics (基準日 `as_of`, default today), as published by municipalities."""
     require_role(user, READERS, "年度統計の閲覧", "read the statistics")
     settings = request.app.state.settings
-    report = reporting.annual(session, settings, fiscal_year_param(fiscal_year), as_of)
+    figures = request.app.state.figures
+    report = reporting.annual(session, settings, fiscal_year_param(fiscal_year), as_of, figures)
     topics = settings.topics()
     stem = f"yorisoi-{fiscal_year_short(report.fiscal_year)}-annual"
     return files(annual_sheets(report, topics), annual_json(report, topics), format, stem)
@@ -89,7 +90,9 @@ def trend(
     """Every indicator over several 年度 (default the last three), with targets; `svg` is the chart."""
     require_role(user, READERS, "年度統計の閲覧", "read the statistics")
     settings = request.app.state.settings
-    report = reporting.trend(session, settings, fiscal_year_param(first), fiscal_year_param(last), as_of)
+    report = reporting.trend(
+        session, settings, fiscal_year_param(first), fiscal_year_param(last), as_of, request.app.state.figures
+    )
     if format == TrendFormat.SVG:
         return Response(trend_svg(report), media_type="image/svg+xml")
     years = report.fiscal_years

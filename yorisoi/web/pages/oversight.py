@@ -51,7 +51,8 @@ def statistics(
 ) -> Response:
     require_role(user, READERS, "年度統計の閲覧", "read the statistics")
     settings = request.app.state.settings
-    report = reporting.annual(session, settings, fiscal_year_param(fiscal_year), as_of)
+    figures = request.app.state.figures
+    report = reporting.annual(session, settings, fiscal_year_param(fiscal_year), as_of, figures)
     fy = fiscal_year_short(report.fiscal_year)
     context = {
         "report": report,
