@@ -457,7 +457,7 @@ def test_yorisoi_serve_registers_every_flow_and_stops_on_ctrl_c(
             start_new_session=True,
         )
     try:
-        served = _wait_for_served(server.api_url, expected=7, timeout=120)
+        served = _wait_for_served(server.api_url, expected=8, timeout=120)
         by_flow = {d["flow_name"]: d for d in served}
         assert set(by_flow) == {
             "monitoring-due",
@@ -467,8 +467,10 @@ def test_yorisoi_serve_registers_every_flow_and_stops_on_ctrl_c(
             "half-year-progress",
             "dispatch-notifications",
             "relay-events",
+            "audit-verify",
         }
         assert by_flow["monitoring-due"]["schedules"][0]["schedule"]["cron"] == "30 8 * * 1-5"
+        assert by_flow["audit-verify"]["schedules"][0]["schedule"]["cron"] == "0 2 * * *"
         assert by_flow["relay-events"]["schedules"][0]["schedule"]["interval"] == 60
         trigger = _automations_of(server.api_url, by_flow["monitoring-due"]["id"])
         assert [t["match"].get("yorisoi.stage") for t in trigger] == ["monitoring"]
