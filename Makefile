@@ -25,14 +25,18 @@ demo: $(UV)
 	$(UV) sync --locked --no-dev --inexact --quiet
 	$(BIN)/yorisoi demo
 
+# --compile-bytecode and compileall: where PYTHONDONTWRITEBYTECODE is set (as on CI here), every
+# Python process the tests start (CLI, web workers, Prefect servers) would otherwise compile
+# its imports from source again.
 lint: $(UV)
 	$(UV) lock --check
-	$(UV) sync --locked --quiet
+	$(UV) sync --locked --quiet --compile-bytecode
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 test: lint
+	$(BIN)/python -m compileall -q -j 0 yorisoi models states flows notifications >/dev/null
 	$(BIN)/pytest
 
 # After editing dependencies in pyproject.toml: write the lock anew, keeping every other pin.
