@@ -397,7 +397,12 @@ def raw_sweep(path: Path, stage_labels: dict[str, str]) -> tuple[float, float, R
                 seq = version + 1
                 moment = dt.datetime.now(dt.UTC)
                 stamp = moment.strftime(_SQLITE_TIME)
-                event_payload = {"due_on": due_iso, "days_overdue": late, "swept_on": on_iso}
+                event_payload = {
+                    "due_on": due_iso,
+                    "days_overdue": late,
+                    "swept_on": on_iso,
+                    "case": {"overdue": True},
+                }
                 digest = event_hash(
                     prev_hash=head,
                     case_id=case_id,
