@@ -118,21 +118,13 @@ def board(
         dv=dv,
     )
     today = today_tokyo()
+    in_view = access.list_scope(viewer_of(user))
+    monitoring, final = lifecycle.monitoring_stages, tuple(lifecycle.final_stages)
     clauses = caselists.filter_clauses(
-        session,
-        access.list_scope(viewer_of(user)),
-        filters,
-        today=today,
-        monitoring_stages=lifecycle.monitoring_stages,
-        exclude_stages=tuple(lifecycle.final_stages),
+        session, in_view, filters, today=today, monitoring_stages=monitoring, exclude_stages=final
     )
     counts = caselists.board_counts(
-        session,
-        access.list_scope(viewer_of(user)),
-        filters,
-        today=today,
-        monitoring_stages=lifecycle.monitoring_stages,
-        exclude_stages=tuple(lifecycle.final_stages),
+        session, in_view, filters, today=today, monitoring_stages=monitoring, exclude_stages=final
     )
     params: dict[str, Any] = {
         "scope": scope,
