@@ -8,7 +8,7 @@ and a sweep that stopped halfway picks up where it can without re-reading everyt
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Select, Table, and_, func, or_, select
@@ -105,10 +105,6 @@ def _with_coordinator(query: Select[Any]) -> Select[Any]:
     return query.outerjoin(_coordinator, _coordinator.c.id == _case.c.coordinator_id)
 
 
-def _coordinator_of(row: Sequence[Any]) -> Coordinator:
-    return Coordinator(row[-3], row[-2], row[-1])
-
-
 def monitoring_due(
     session: Session, *, stages: Collection[str], until: dt.date, after: Cursor | None, limit: int
 ) -> list[MonitoringDue]:
@@ -119,8 +115,11 @@ def monitoring_due(
             c.next_monitoring_on <= until, c.stage.in_(stages)
         )
     )
-    rows = session.execute(_page(query, c.next_monitoring_on, c.id, after, limit)).all()
-    return [MonitoringDue(r[0], r[1], r[2], r[3], bool(r[4]), _coordinator_of(r)) for r in rows]
+    rows = session.execute(_page(query, c.next_monitoring_on, c.id, after, limit)).tuples()
+    return [
+        MonitoringDue(case_id, number, stage, due_on, bool(overdue), Coordinator(login, active, team))
+        for case_id, number, stage, due_on, overdue, login, active, team in rows
+    ]
 
 
 def plans_for_review(
@@ -138,8 +137,11 @@ def plans_for_review(
             c.stage.in_(stages),
         )
     )
-    rows = session.execute(_page(query, p.approved_on, p.id, after, limit)).all()
-    return [PlanReviewDue(r[0], r[1], r[2], r[3], r[4], r[5], _coordinator_of(r)) for r in rows]
+    rows = session.execute(_page(query, p.approved_on, p.id, after, limit)).tuples()
+    return [
+        PlanReviewDue(plan_id, case_id, number, stage, approved_on, version, Coordinator(*coordinator))
+        for plan_id, case_id, number, stage, approved_on, version, *coordinator in rows
+    ]
 
 
 def consents_for_review(
@@ -157,8 +159,11 @@ def consents_for_review(
         .join(_case, c.id == k.case_id)
         .where(k.withdrawn_on.is_(None), k.given_on <= given_until, c.stage.not_in(final_stages))
     )
-    rows = session.execute(_page(query, k.given_on, k.id, after, limit)).all()
-    return [ConsentReviewDue(r[0], r[1], r[2], r[3], r[4], _coordinator_of(r)) for r in rows]
+    rows = session.execute(_page(query, k.given_on, k.id, after, limit)).tuples()
+    return [
+        ConsentReviewDue(consent_id, case_id, number, stage, given_on, Coordinator(*coordinator))
+        for consent_id, case_id, number, stage, given_on, *coordinator in rows
+    ]
 
 
 def short_stays_ending(
@@ -171,8 +176,11 @@ def short_stays_ending(
         .join(_case, c.id == e.case_id)
         .where(e.program == Program.SHORT_STAY.value, e.exited_on.is_(None), e.end_on <= end_until)
     )
-    rows = session.execute(_page(query, e.end_on, e.id, after, limit)).all()
-    return [ShortStayDue(r[0], r[1], r[2], r[3], r[4], _coordinator_of(r)) for r in rows]
+    rows = session.execute(_page(query, e.end_on, e.id, after, limit)).tuples()
+    return [
+        ShortStayDue(enrolment_id, case_id, number, stage, end_on, Coordinator(*coordinator))
+        for enrolment_id, case_id, number, stage, end_on, *coordinator in rows
+    ]
 
 
 def active_cases_by_stage(session: Session, *, final_stages: Collection[str]) -> dict[str, int]:

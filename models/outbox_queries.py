@@ -16,13 +16,26 @@ worker whose lease ran out never sends a message another worker has taken over.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import secrets
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Dialect,
+    Select,
+    String,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -114,6 +127,49 @@ def validate_reminder(reminder: Reminder) -> None:
         raise ValueError("available_at にはタイムゾーンが必要です / available_at must be timezone-aware")
 
 
+_outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
+
+# What every new message starts with, written into the statement as SQL literals: a sweep
+# queues thousands of rows a batch, and values bound per row are converted per row.
+_NEW_MESSAGE: dict[str, ColumnElement[Any]] = {
+    "status": literal_column(f"'{OutboxStatus.PENDING.value}'"),
+    "attempts": literal_column("0"),
+    "last_error": literal_column("''"),
+    "claim_token": literal_column("''"),
+    "delivered_to": literal_column("'[]'"),
+}
+# SQLite stores DATETIME as text: each distinct moment of a batch (usually one) is converted
+# once by the column type's own processor and bound as that text.
+_ENQUEUE_SQLITE = (
+    sqlite.insert(_outbox)
+    .values(
+        **_NEW_MESSAGE,
+        available_at=bindparam("available_at", type_=String),
+        created_at=bindparam("created_at", type_=String),
+    )
+    .on_conflict_do_nothing(index_elements=["idempotency_key"])
+)
+_ENQUEUE_POSTGRESQL = (
+    postgresql.insert(_outbox)
+    .values(**_NEW_MESSAGE)
+    .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    .returning(_outbox.c.id)
+)
+
+
+def _moment_binder(dialect: Dialect) -> Callable[[dt.datetime], Any]:
+    """How a moment is bound: on SQLite as its DATETIME text (converted once per distinct
+    value, by the column type's own processor), elsewhere as it is."""
+    if dialect.name != "sqlite":
+        return _as_is
+    processor = _outbox.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
+    return functools.cache(processor) if processor is not None else _as_is
+
+
+def _as_is(value: dt.datetime) -> dt.datetime:
+    return value
+
+
 def enqueue_reminders(
     session: Session, rows: Iterable[Reminder | Mapping[str, Any]], *, now: dt.datetime | None = None
 ) -> int:
@@ -122,7 +178,11 @@ def enqueue_reminders(
     INSERT … ON CONFLICT (idempotency_key) DO NOTHING: a sweep that runs twice, or two sweeps at
     once, can never queue the same reminder twice. Does not commit.
     """
+    dialect = session.get_bind().dialect
+    if dialect.name not in {"postgresql", "sqlite"}:
+        raise NotImplementedError(f"enqueue_reminders supports PostgreSQL and SQLite, not {dialect.name}")
     created = now or utcnow()
+    moment = _moment_binder(dialect)
     values: dict[str, dict[str, Any]] = {}
     for row in rows:
         reminder = _as_reminder(row)
@@ -136,34 +196,18 @@ def enqueue_reminders(
                 "recipient": reminder.recipient,
                 "idempotency_key": key,
                 "payload": dict(reminder.payload),
-                "status": OutboxStatus.PENDING.value,
-                "attempts": 0,
-                "available_at": reminder.available_at or created,
-                "created_at": created,
-                "last_error": "",
-                "claim_token": "",
-                "delivered_to": [],
+                "available_at": moment(reminder.available_at or created),
+                "created_at": moment(created),
             },
         )
-    dialect = session.get_bind().dialect.name
-    if dialect not in {"postgresql", "sqlite"}:
-        raise NotImplementedError(f"enqueue_reminders supports PostgreSQL and SQLite, not {dialect}")
     if not values:
         return 0
-    table = OutboxMessage.__table__  # type: ignore[attr-defined]
     # One single-row statement, executed for every row: SQLAlchemy compiles it once and hands
-    # the rows to the driver's executemany. (A `.values([...])` statement per chunk was compiled
-    # anew for every chunk, ~2 s per 1,000 rows.) sqlite3 counts the rows an executemany
-    # inserted, conflicts left out; psycopg does not, so on PostgreSQL RETURNING counts them.
-    if dialect == "sqlite":
-        statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"])
-        return int(session.connection().execute(statement, list(values.values())).rowcount)
-    returning = (
-        postgresql.insert(table)
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(table.c.id)
-    )
-    return len(session.connection().execute(returning, list(values.values())).all())
+    # the rows to the driver's executemany. sqlite3 counts the rows an executemany inserted,
+    # conflicts left out; psycopg does not, so on PostgreSQL RETURNING counts them.
+    if dialect.name == "sqlite":
+        return int(session.connection().execute(_ENQUEUE_SQLITE, list(values.values())).rowcount)
+    return len(session.connection().execute(_ENQUEUE_POSTGRESQL, list(values.values())).all())
 
 
 # --- delivery -----------------------------------------------------------------------------

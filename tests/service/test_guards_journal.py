@@ -11,7 +11,8 @@ from models import AuditEvent, Case, OutboxMessage
 from states import LifecycleMachine
 from tests.factories import World, attendees, contact, fire, latest_meeting_id, open_case, plan_data
 from tests.service.refusals import journal_counts
-from yorisoi.service import cases, directory
+from yorisoi.errors import VersionConflict
+from yorisoi.service import cases, directory, journal
 from yorisoi.service.audit import verify_chains
 from yorisoi.service.cases import Fired
 from yorisoi.service.journal import CASE_UPDATED, STAGE_CHANGED
@@ -166,3 +167,43 @@ def test_every_action_writes_one_audit_event_and_one_outbox_message(
     case = session.get(Case, case_id)
     assert case is not None and case.version == len(actions) + 1
     assert verify_chains(session, machine).ok
+
+
+def test_a_batch_with_one_stale_case_writes_nothing_for_any_case(
+    session: Session, world: World, machine: LifecycleMachine
+) -> None:
+    """The sweep marks many cases in one batch: if one of them moved on after its head was read,
+    the whole batch is refused, no case half-marked and no event written."""
+    first = open_case(session, world, machine).case_id
+    second = open_case(session, world, machine).case_id
+    heads = [journal.load_head(session, first), journal.load_head(session, second)]
+    session.rollback()
+    fire(session, machine, second, "start_assessment", world.coordinator)  # second moves on
+    before = [journal_counts(session, first), journal_counts(session, second)]
+
+    changes = [
+        journal.CaseChange(head, "mark_overdue", head.stage, None, {}, case_updates={"overdue": True})
+        for head in heads
+    ]
+    try:
+        journal.append_events(session, changes)
+    except VersionConflict as refused:
+        assert "他の職員が先に更新" in refused.ja
+    else:
+        raise AssertionError("a stale head in a batch must be refused")
+    finally:
+        session.rollback()
+    assert [journal_counts(session, first), journal_counts(session, second)] == before
+    assert not session.get(Case, first).overdue  # type: ignore[union-attr]
+    assert verify_chains(session, machine).ok
+
+
+def test_a_batch_names_each_case_once(session: Session, world: World, machine: LifecycleMachine) -> None:
+    head = journal.load_head(session, open_case(session, world, machine).case_id)
+    change = journal.CaseChange(head, "mark_overdue", head.stage, None, {})
+    try:
+        journal.append_events(session, [change, change])
+    except ValueError as refused:
+        assert "one change per case" in str(refused)
+    else:
+        raise AssertionError("two changes chained onto one head must be refused")

@@ -54,6 +54,7 @@ from yorisoi.service.journal import (
     CaseHead,
     append_event,
     as_recorded,
+    event_rows,
     insert_event_rows,
     load_head,
 )
@@ -443,8 +444,7 @@ def open_case(
         )
         # The intake event hashes the new case's id: its head is set after the insert.
         connection(session).execute(_SET_AUDIT_HEAD, {"case_id": case_id, "digest": digest})
-        insert_event_rows(
-            connection(session),
+        opening = event_rows(
             case_id=case_id,
             number=number,
             seq=1,
@@ -458,6 +458,7 @@ def open_case(
             prev_hash=GENESIS_HASH,
             digest=digest,
         )
+        insert_event_rows(connection(session), [opening])
         if source is not None:
             provenance.remember(session, source, case_id, 1)
     return Fired(case_id, number, "open_case", "", stage, 1)

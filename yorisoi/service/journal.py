@@ -16,6 +16,7 @@ empty when it set none), so `audit verify` can replay the case row from its even
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -148,6 +149,19 @@ def find_case_id(session: Session, number: str) -> int:
     return int(case_id)
 
 
+@dataclass(frozen=True, slots=True)
+class CaseChange:
+    """One action to record on a case: the head read in this transaction and what the action did."""
+
+    head: CaseHead
+    action: str
+    to_stage: str
+    actor_id: int | None
+    payload: dict[str, Any]
+    case_updates: dict[str, Any] | None = None
+    occurred_at: dt.datetime | None = None
+
+
 def append_event(
     session: Session,
     head: CaseHead,
@@ -160,52 +174,98 @@ def append_event(
     occurred_at: dt.datetime | None = None,
 ) -> AppendedEvent:
     """Write stage, audit event and outbox message for one action, in the open transaction."""
+    change = CaseChange(head, action, to_stage, actor_id, payload, case_updates, occurred_at)
+    return append_events(session, [change])[0]
+
+
+def append_events(session: Session, changes: Sequence[CaseChange]) -> list[AppendedEvent]:
+    """Record one action on each of several cases, in the open transaction.
+
+    For a batch (the sweep's overdue marks): the case updates, the audit events and the outbox
+    messages go to the database as one executemany each, not three statements per case. Each
+    case at most once: its change is chained onto the head read before the batch. If any case
+    has moved on since its head was read, `VersionConflict` and nothing of the batch is kept
+    (the caller rolls back).
+    """
+    if len({change.head.id for change in changes}) != len(changes):
+        raise ValueError("append_events records one change per case; chain a case's changes one by one")
+    updates: dict[frozenset[str], list[dict[str, Any]]] = {}
+    appended: list[AppendedEvent] = []
+    events: list[EventRows] = []
+    for change in changes:
+        rows = _event_for(change)
+        params = {f"v_{name}": value for name, value in rows.case_values.items()}
+        params["w_id"], params["w_version"] = change.head.id, change.head.version
+        updates.setdefault(frozenset(rows.case_values), []).append(params)
+        events.append(rows)
+        appended.append(rows.appended)
+    conn = connection(session)
+    for columns, params_list in updates.items():
+        changed = conn.execute(_update_case(columns), params_list).rowcount
+        if changed != len(params_list):
+            raise _conflict(changes, params_list) from None
+    for change, rows in zip(changes, events, strict=True):
+        _sync_loaded_case(session, change.head, rows.case_values)
+    insert_event_rows(conn, events)
+    return appended
+
+
+def _conflict(changes: Sequence[CaseChange], params_list: list[dict[str, Any]]) -> VersionConflict:
+    number = changes[0].head.number if len(changes) == 1 else "（一括処理中のいずれか）"
+    number_en = changes[0].head.number if len(changes) == 1 else f"(one of {len(params_list)})"
+    return VersionConflict(
+        f"ケース {number} は他の職員が先に更新しました。最新の状態を確認してやり直してください。",
+        f"Case {number_en} was changed by someone else first; reload it and try again.",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class EventRows:
+    """An event's rows as inserted: the audit event, its outbox message, and the case's new columns."""
+
+    event: dict[str, Any]
+    message: dict[str, Any]
+    case_values: dict[str, Any]
+    appended: AppendedEvent
+
+
+def _event_for(change: CaseChange) -> EventRows:
+    head = change.head
     seq = head.version + 1
-    moment = occurred_at or utcnow()
-    payload = {**payload, CASE_FACTS: as_recorded(case_updates or {})}
+    moment = change.occurred_at or utcnow()
+    payload = {**change.payload, CASE_FACTS: as_recorded(change.case_updates or {})}
     # The event that opens a new episode (reopen) belongs to that episode.
-    episode = (case_updates or {}).get("episode", head.episode)
+    episode = (change.case_updates or {}).get("episode", head.episode)
     digest = event_hash(
         prev_hash=head.audit_head,
         case_id=head.id,
         seq=seq,
         episode=episode,
-        action=action,
+        action=change.action,
         from_stage=head.stage,
-        to_stage=to_stage,
-        actor_id=actor_id,
+        to_stage=change.to_stage,
+        actor_id=change.actor_id,
         occurred_at=moment,
         payload=payload,
     )
-    values = {"stage": to_stage, "version": seq, "audit_head": digest, "updated_at": moment}
-    if case_updates:
-        values.update(case_updates)
-    conn = connection(session)
-    params = {f"v_{name}": value for name, value in values.items()}
-    params["w_id"], params["w_version"] = head.id, head.version
-    changed = conn.execute(_update_case(frozenset(values)), params).rowcount
-    if changed != 1:
-        raise VersionConflict(
-            f"ケース {head.number} は他の職員が先に更新しました。最新の状態を確認してやり直してください。",
-            f"Case {head.number} was changed by someone else first; reload it and try again.",
-        )
-    _sync_loaded_case(session, head, values)
-    insert_event_rows(
-        conn,
+    values = {"stage": change.to_stage, "version": seq, "audit_head": digest, "updated_at": moment}
+    if change.case_updates:
+        values.update(change.case_updates)
+    return event_rows(
         case_id=head.id,
         number=head.number,
         seq=seq,
         episode=episode,
-        action=action,
+        action=change.action,
         from_stage=head.stage,
-        to_stage=to_stage,
-        actor_id=actor_id,
+        to_stage=change.to_stage,
+        actor_id=change.actor_id,
         occurred_at=moment,
         payload=payload,
         prev_hash=head.audit_head,
         digest=digest,
+        case_values=values,
     )
-    return AppendedEvent(head.id, head.number, seq, action, head.stage, to_stage, digest)
 
 
 def _sync_loaded_case(session: Session, head: CaseHead, values: dict[str, Any]) -> None:
@@ -231,8 +291,7 @@ def _sync_loaded_case(session: Session, head: CaseHead, values: dict[str, Any]) 
             session.expire(case, [name])
 
 
-def insert_event_rows(
-    connection: Connection,
+def event_rows(
     *,
     case_id: int,
     number: str,
@@ -246,44 +305,49 @@ def insert_event_rows(
     payload: dict[str, Any],
     prev_hash: str,
     digest: str,
-) -> None:
-    """Insert the audit event and its outbox message (the relay turns it into an event)."""
-    connection.execute(
-        _INSERT_EVENT,
-        {
-            "case_id": case_id,
-            "seq": seq,
-            "episode": episode,
+    case_values: dict[str, Any] | None = None,
+) -> EventRows:
+    """The audit event row and its outbox message (the relay turns it into an event)."""
+    event = {
+        "case_id": case_id,
+        "seq": seq,
+        "episode": episode,
+        "action": action,
+        "from_stage": from_stage,
+        "to_stage": to_stage,
+        "actor_id": actor_id,
+        "occurred_at": occurred_at,
+        "payload": payload,
+        "prev_hash": prev_hash,
+        "hash": digest,
+    }
+    message = {
+        "topic": STAGE_CHANGED if from_stage != to_stage else CASE_UPDATED,
+        "case_id": case_id,
+        "recipient": EVENT_RELAY,
+        "idempotency_key": f"case:{case_id}:event:{seq}",
+        "payload": {
+            "case_number": number,
             "action": action,
             "from_stage": from_stage,
             "to_stage": to_stage,
-            "actor_id": actor_id,
-            "occurred_at": occurred_at,
-            "payload": payload,
-            "prev_hash": prev_hash,
-            "hash": digest,
+            "seq": seq,
         },
-    )
-    connection.execute(
-        _INSERT_OUTBOX,
-        {
-            "topic": STAGE_CHANGED if from_stage != to_stage else CASE_UPDATED,
-            "case_id": case_id,
-            "recipient": EVENT_RELAY,
-            "idempotency_key": f"case:{case_id}:event:{seq}",
-            "payload": {
-                "case_number": number,
-                "action": action,
-                "from_stage": from_stage,
-                "to_stage": to_stage,
-                "seq": seq,
-            },
-            "status": OutboxStatus.PENDING,
-            "attempts": 0,
-            "available_at": occurred_at,
-            "created_at": occurred_at,
-            "last_error": "",
-            "claim_token": "",
-            "delivered_to": [],
-        },
-    )
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "available_at": occurred_at,
+        "created_at": occurred_at,
+        "last_error": "",
+        "claim_token": "",
+        "delivered_to": [],
+    }
+    appended = AppendedEvent(case_id, number, seq, action, from_stage, to_stage, digest)
+    return EventRows(event, message, case_values or {}, appended)
+
+
+def insert_event_rows(connection: Connection, rows: Sequence[EventRows]) -> None:
+    """Insert the audit events and their outbox messages (one executemany each)."""
+    if not rows:
+        return
+    connection.execute(_INSERT_EVENT, [r.event for r in rows])
+    connection.execute(_INSERT_OUTBOX, [r.message for r in rows])

@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from models import Case
 from yorisoi.service.cases import Fired
-from yorisoi.service.journal import CaseHead, append_event, head_query
+from yorisoi.service.journal import CaseChange, CaseHead, append_events, head_query
 
 MARK_OVERDUE = "mark_overdue"
 
@@ -48,7 +48,6 @@ def mark_overdue(
     if not marks:
         return []
     wanted = {mark.case_id: mark for mark in marks}
-    fired: list[Fired] = []
     try:
         c = _case.c
         rows = session.execute(
@@ -56,25 +55,21 @@ def mark_overdue(
             .where(c.id.in_(wanted), c.overdue.is_(False), c.stage.in_(stages))
             .order_by(c.id)
         ).all()
+        changes = []
         for row in rows:
             head, scheduled_on = CaseHead(*row[:-1]), row[-1]
             mark = wanted[head.id]
             if scheduled_on != mark.scheduled_on:
                 continue
-            event = append_event(
-                session,
-                head,
-                action=MARK_OVERDUE,
-                to_stage=head.stage,
-                actor_id=None,
-                payload={
-                    "due_on": mark.due_on.isoformat(),
-                    "days_overdue": mark.days_overdue,
-                    "swept_on": swept_on.isoformat(),
-                },
-                case_updates={"overdue": True},
+            payload = {
+                "due_on": mark.due_on.isoformat(),
+                "days_overdue": mark.days_overdue,
+                "swept_on": swept_on.isoformat(),
+            }
+            changes.append(
+                CaseChange(head, MARK_OVERDUE, head.stage, None, payload, case_updates={"overdue": True})
             )
-            fired.append(Fired.of(event))
+        fired = [Fired.of(event) for event in append_events(session, changes)]
         session.commit()
     except BaseException:
         session.rollback()
