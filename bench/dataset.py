@@ -56,6 +56,9 @@ def new_database(path: Path, *, migrate: bool = False) -> tuple[sqlite3.Connecti
     db = sqlite3.connect(partial, isolation_level=None)
     db.execute("PRAGMA journal_mode=OFF")
     db.execute("PRAGMA synchronous=OFF")
+    # The indexes are filled row by row: with SQLite's default 2 MB page cache every insert
+    # reads and writes index pages through the kernel (a 1,000,000-case city took 47 minutes).
+    db.execute("PRAGMA cache_size=-4000000")  # 4 GB, in KiB
     db.execute("BEGIN")
     return db, partial
 
