@@ -37,7 +37,8 @@ T = TypeVar("T")
 
 
 class FiguresCache:
-    """The 年度 figures one web process has built, kept until a write changes them.
+    """The 年度 figures (and the audit's findings pages) one web process has built, kept until
+    a write changes them.
 
     Aggregating a 年度 takes seconds at a million cases, and staff open the statistics far more
     often than the figures change. Entries are keyed by the question and by

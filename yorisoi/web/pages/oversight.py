@@ -91,7 +91,14 @@ def audit(
         outcome=log_outcome,
     )
     cursors = {kind.param: request.query_params.get(kind.param) for kind in audit_page.CURSORS.values()}
-    page = audit_page.audit_page(session, machine, where, cursors)
+    settings, figures = request.app.state.settings, request.app.state.figures
+    page = audit_page.audit_page(
+        session,
+        machine,
+        where,
+        cursors,
+        memo=lambda question, build: figures.get_or_build(session, settings, question, build),
+    )
     filters = {
         "start": where.start.isoformat(),
         "end": where.end.isoformat(),
