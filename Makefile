@@ -37,7 +37,7 @@ lint: $(UV)
 
 test: lint
 	$(BIN)/python -m compileall -q -j 0 yorisoi models states flows notifications >/dev/null
-	$(BIN)/pytest -n auto
+	$(BIN)/pytest -n auto --durations=10
 
 # After editing dependencies in pyproject.toml: write the lock anew, keeping every other pin.
 lock: $(UV)
