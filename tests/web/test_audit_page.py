@@ -400,11 +400,13 @@ def test_findings_are_kept_until_the_next_write_and_then_read_again(web: Web) ->
     with web.session() as session:
         opened = factories.open_case(session, world, machine)
     assert "この期間の指摘事項はありません" in findings()
+    author = world.coordinator.id
+    assert author is not None
     with web.session() as session:  # a row no action of yorisoi writes: approved by its author
         session.add(
             Plan(
-                case_id=opened.case_id, version=1, status="approved", author_id=world.coordinator.id,
-                drafted_on=_day(0), monitoring_interval_days=30, approved_by=world.coordinator.id,
+                case_id=opened.case_id, version=1, status="approved", author_id=author,
+                drafted_on=_day(0), monitoring_interval_days=30, approved_by=author,
                 approved_on=_day(0), meeting_id=None,
             )
         )  # fmt: skip
