@@ -183,3 +183,43 @@ def test_import_fires_by_action_on_a_municipalitys_own_lifecycle(engine: Engine,
         "shuryo_teian",
         "shuryo_kettei",
     ]
+
+
+def test_a_refused_row_goes_alone_and_the_progress_counts_each_row_once(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A case's rows go in together; when one is refused the case runs again row by row, so the
+    refused row alone is reported, the case's other rows go in, and the progress bar counts
+    every row once."""
+    add_importer(engine)
+    sheets = _rows(cases=3, contacts=3)
+    sheets["職員"] = [
+        ["ログイン名", "氏名", "役割"],
+        ["tanaka", "田中 花子", "相談支援員（コーディネーター）"],
+    ]
+    sheets["終結"] = [
+        ["台帳番号", "終結日", "終結理由", "支援の評価", "提案者", "承認者"],
+        ["C-1", "R6.5.1", "目標達成", "安定", "tanaka", IMPORTER],
+    ]
+    sheets["アウトリーチ"] = [
+        ["台帳番号", "実施日", "種別"],
+        ["C-1", "R6.4.2", "訪問"],  # before the closure: goes in
+        ["C-1", "R6.5.2", "訪問"],  # after it: refused (reopen first)
+        ["C-2", "R6.4.3", "訪問"],
+    ]
+    total: list[int] = []
+    ticks: list[int] = []
+    result = run_import(
+        engine, default_machine(), _write(tmp_path / "mixed.xlsx", sheets), actor=IMPORTER,
+        progress=ticks.append, total=total.append,
+    )  # fmt: skip
+    assert [(p.sheet, p.row) for p in result.errors] == [("アウトリーチ", 3)]
+    assert "再開してから記録してください" in result.errors[0].ja
+    assert (result.tallies["相談"].added, result.tallies["アウトリーチ"].added) == (9, 2)
+    assert result.tallies["終結"].added == 1 and result.cases_opened == 3
+    assert sum(ticks) == total[0]
+    assert _counts(engine)[:2] == (3, 9)
+    with Session(engine) as session:
+        assert verify_chains(session, default_machine()).ok
+        closed = session.exec(select(Case).where(Case.external_ref == "C-1")).one()
+        assert closed.stage == "closed"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import ChainMap
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from yorisoi.importing.layout import Column
@@ -51,8 +53,25 @@ class Outcome:
 
     def __init__(self, result: ImportResult) -> None:
         self.result = result
-        self.state: dict[int, str] = {}
-        self.rows: dict[int, Row] = {}
+        self.state: MutableMapping[int, str] = {}
+        self.rows: MutableMapping[int, Row] = {}
+
+    def tentative(self) -> Outcome:
+        """An outcome on top of this one, for rows that may yet be run again: it reads this
+        one's states, keeps its own, and counts for nothing until `keep`."""
+        draft = Outcome(replace(self.result, problems=[], cases_opened=0))
+        draft.state = ChainMap({}, self.state)
+        draft.rows = ChainMap({}, self.rows)
+        return draft
+
+    def keep(self, draft: Outcome) -> None:
+        """Take what a `tentative` outcome recorded (its states already follow this one's)."""
+        assert isinstance(draft.state, ChainMap) and isinstance(draft.rows, ChainMap)
+        for key, state in draft.state.maps[0].items():
+            self.rows[key] = draft.rows[key]
+            self.state[key] = state
+        self.result.problems += draft.result.problems
+        self.result.cases_opened += draft.result.cases_opened
 
     def _mark(self, row: Row, state: str) -> None:
         self.rows[id(row)] = row

@@ -9,8 +9,10 @@ case's stage offers (a municipality names its own triggers); a meeting on a case
 intake is preceded by the start of its assessment, the one step the engine takes by itself.
 
 Transactions: a batch of whole cases (about `BATCH_STEPS` steps) runs in one database
-transaction, each action in a savepoint of it, so a refused row rolls back alone and the
-others stand; the batch commits with the keys of its rows (`imported_row`). A crash or Ctrl-C
+transaction, each case in a savepoint of it; when one of a case's rows is refused, that
+savepoint is rolled back and the case runs again with each action in a savepoint of its own, so
+the refused row rolls back alone and the others stand (`steps.Batch`). The batch commits with
+the keys of its rows (`imported_row`). A crash or Ctrl-C
 loses at most the batch under way, and a re-run takes exactly what is missing. `dry_run`
 runs everything the same way and rolls every batch back: what it reports is what the import
 would do, refusals of the case service included, and nothing is written.

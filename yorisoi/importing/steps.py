@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlmodel import Session, select
 
 from models import Agency, ProgramProvider, Staff
@@ -100,7 +101,13 @@ class Batch:
         self.staff = {squeeze(s.login): s for s in staff} | {squeeze(s.name): s for s in staff}
         self.agencies = {squeeze(a.name): a for a in session.exec(select(Agency)).all()}
         self.providers = {squeeze(p.name): p for p in session.exec(select(ProgramProvider)).all()}
+        # Plain values from here on: a refused row's rollback would expire them in the session,
+        # and reading one again would start a transaction of its own inside a case's savepoint.
+        session.expunge_all()
         self.households: dict[str, int] = {}
+        self.at_once = False
+        """Running a case's rows in one savepoint: the first refusal is raised, not recorded."""
+        self._ticks = 0
 
     # --- the batch -----------------------------------------------------------------------------
 
@@ -108,11 +115,51 @@ class Batch:
         keys = [step.key for plan in batch for step in plan.steps]
         self.done = imported(self.session, keys)
         known = cases_by_ref(self.session, [plan.ref for plan in batch])
-        for plan in batch:
-            self._case(_CaseRun(plan, known.get(plan.ref)))
+        self.session.commit()  # the reads' savepoint ends: each case takes its own
+        connection = self.session.get_bind()
+        assert isinstance(connection, Connection)
+        # rollback_only: the case service's commits leave the case's savepoint open, and its
+        # rollback on a refusal rolls that savepoint back.
+        with Session(bind=connection, join_transaction_mode="rollback_only", expire_on_commit=False) as fast:
+            # Held here, the desks the service checks stay in the session's identity map (it
+            # keeps only what something else refers to): one read a batch, not one a contact.
+            _held = fast.exec(select(Agency)).all()
+            for plan in batch:
+                self._case_at_once(connection, fast, plan, known.get(plan.ref))
+
+    def _case_at_once(
+        self, connection: Connection, fast: Session, plan: CasePlan, known: KnownCase | None
+    ) -> None:
+        """The case's rows in one savepoint; on a refusal, that savepoint is rolled back and the
+        rows run again one savepoint each, so the refused row is recorded alone.
+
+        A savepoint per action (what the case service's commit is in the batch's transaction)
+        took a fifth of an import's time; whole cases usually go in without a refusal.
+        """
+        careful, outcome, households = self.session, self.outcome, dict(self.households)
+        savepoint = connection.begin_nested()
+        draft = outcome.tentative()
+        try:
+            self.session, self.outcome, self.at_once, self._ticks = fast, draft, True, 0
+            self._case(_CaseRun(plan, known))
+            fast.commit()  # leaves the savepoint: nothing of the session's transaction outlives it
+            savepoint.commit()
+        except YorisoiError:
+            fast.rollback()
+            if savepoint.is_active:
+                savepoint.rollback()
+            self.session, self.outcome, self.at_once, self.households = careful, outcome, False, households
+            self._case(_CaseRun(plan, known))
+            return
+        finally:
+            self.session, self.outcome, self.at_once = careful, outcome, False
+        outcome.keep(draft)
+        self._tick(self._ticks)
 
     def _tick(self, n: int = 1) -> None:
-        if self.progress is not None:
+        if self.at_once:
+            self._ticks += n  # shown once the case has gone in
+        elif self.progress is not None:
             self.progress(n)
 
     def _case(self, run: _CaseRun) -> None:
@@ -129,7 +176,7 @@ class Batch:
                 return
             assert opening is not None
             steps.remove(opening)
-        self._tick()
+        self._tick(len(plan.steps) - len(steps) + 1)  # the case row, and the contact that opened it
         for step in steps:
             self._step(run, step)
             self._tick()
@@ -154,6 +201,8 @@ class Batch:
                 self._fire_open(run, plan.case_row, opening)
                 return True
             except _RowProblem as problem:
+                if self.at_once:
+                    raise
                 problem.row.problems.append(problem.problem)
                 self.outcome.fail_row(problem.row)
                 if problem.row is not plan.case_row:
@@ -163,6 +212,8 @@ class Batch:
                         "the contact that opens the case has a problem",
                     )
             except YorisoiError as refused:
+                if self.at_once:
+                    raise
                 why = (refused.ja, refused.en)
         if plan.case_row is not None and why is not None:
             self.outcome.fail(plan.case_row, None, *why)
@@ -234,10 +285,14 @@ class Batch:
         try:
             fired = self._fire(run, step)
         except _RowProblem as problem:
+            if self.at_once:
+                raise
             row.problems.append(problem.problem)
             self.outcome.fail_row(row)
             return
         except YorisoiError as refused:
+            if self.at_once:
+                raise
             self.outcome.fail(row, self._column_of(step, refused), refused.ja, refused.en)
             return
         run.stage = fired.to_stage
