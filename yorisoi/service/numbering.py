@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache
-from typing import Any
-
-from sqlalchemy import Executable, Table, bindparam
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, text
 from sqlmodel import Session
 
 from models import CaseNumberCounter
@@ -15,22 +11,15 @@ from models.db import connection
 _counter: Table = CaseNumberCounter.__table__  # type: ignore[attr-defined]
 
 
-@cache
-def _statement(dialect: str) -> Executable:
-    """INSERT … ON CONFLICT DO UPDATE … RETURNING, built once per dialect (so compiled once)."""
-    insert: Any = postgresql.insert(_counter) if dialect == "postgresql" else sqlite.insert(_counter)
-    statement: Executable = (
-        insert.values(fiscal_year=bindparam("fiscal_year"), last_serial=1)
-        .on_conflict_do_update(
-            index_elements=["fiscal_year"],
-            set_={"last_serial": _counter.c.last_serial + 1},
-        )
-        .returning(_counter.c.last_serial)
-    )
-    return statement
+# Written as text because SQLAlchemy 2.0 does not cache its dialects' INSERT … ON CONFLICT (it
+# compiled this anew for every intake); the SQL is the same on SQLite and PostgreSQL.
+_NEXT_SERIAL = text(
+    f"INSERT INTO {_counter.name} (fiscal_year, last_serial) VALUES (:fiscal_year, 1)"
+    f" ON CONFLICT (fiscal_year) DO UPDATE SET last_serial = {_counter.name}.last_serial + 1"
+    " RETURNING last_serial"
+)
 
 
 def next_serial(session: Session, fiscal_year: int) -> int:
     """Hand out the next serial of `fiscal_year` in the caller's transaction."""
-    conn = connection(session)
-    return int(conn.execute(_statement(conn.dialect.name), {"fiscal_year": fiscal_year}).scalar_one())
+    return int(connection(session).execute(_NEXT_SERIAL, {"fiscal_year": fiscal_year}).scalar_one())
