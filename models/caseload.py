@@ -21,6 +21,7 @@ from models import (
     Agency,
     Case,
     Closure,
+    Household,
     Meeting,
     MeetingAttendee,
     Person,
@@ -224,6 +225,8 @@ class AwaitingApproval:
     proposed_by: str | None
     proposed_on: dt.date
     detail: str  # plan version, or the closure reason code
+    dv: bool = False
+    """The household is under DV等支援措置 (the page shows the badge by the name)."""
 
 
 def awaiting_approval(session: Session, *, excluding_staff_id: int) -> list[AwaitingApproval]:
@@ -238,9 +241,11 @@ def awaiting_approval(session: Session, *, excluding_staff_id: int) -> list[Awai
             col(author.name),
             col(Plan.drafted_on),
             col(Plan.version),
+            col(Household.dv_protected),
         )
         .join(Case, col(Case.id) == col(Plan.case_id))
         .join(Person, col(Person.id) == col(Case.person_id))
+        .join(Household, col(Household.id) == col(Person.household_id))
         .outerjoin(author, col(author.id) == col(Plan.author_id))
         .where(
             col(Plan.status) == PlanStatus.DRAFT,
@@ -258,9 +263,11 @@ def awaiting_approval(session: Session, *, excluding_staff_id: int) -> list[Awai
             col(author.name),
             col(Closure.proposed_on),
             col(Closure.reason),
+            col(Household.dv_protected),
         )
         .join(Case, col(Case.id) == col(Closure.case_id))
         .join(Person, col(Person.id) == col(Case.person_id))
+        .join(Household, col(Household.id) == col(Person.household_id))
         .outerjoin(author, col(author.id) == col(Closure.proposed_by))
         .where(
             col(Closure.status) == ClosureStatus.PROPOSED,
@@ -272,7 +279,7 @@ def awaiting_approval(session: Session, *, excluding_staff_id: int) -> list[Awai
 
     def item(kind: str, row: Any, detail: str) -> AwaitingApproval:
         case_id, number, stage, person, by, on = row[:6]
-        return AwaitingApproval(kind, case_id, number, stage, person, by, on, detail)
+        return AwaitingApproval(kind, case_id, number, stage, person, by, on, detail, bool(row[7]))
 
     return [item("plan", row, f"第{row[6]}版") for row in plans] + [
         item("closure", row, str(row[6])) for row in closures

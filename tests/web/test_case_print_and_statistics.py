@@ -194,6 +194,25 @@ def test_case_page_stage_badge_timeline_dates_and_wording(web: Web) -> None:
     assert form.status_code == 200 and "DV等支援措置</span>" in form.text and "版 " not in form.text
 
 
+def test_the_dv_badge_stands_by_the_name_in_the_inbox_and_on_the_board(web: Web) -> None:
+    world = web.world
+    api = web.api_as(world.coordinator)
+    protected, plain = intake(api, world, dv=True, address=DV_ADDRESS), intake(api, world)
+    for number in (protected, plain):
+        to_planning(api, world, number)  # a draft plan: in the supervisor's inbox
+    for url, who in (("/inbox", world.supervisor), ("/", world.coordinator)):
+        text = web.page_as(who).get(url).text
+        rows = {
+            n: part
+            for part in re.split(r"<tr>|<a class=\"case-card\"", text)
+            for n in (protected, plain)
+            if f"{n}<" in part
+        }
+        assert set(rows) == {protected, plain}, url
+        assert 'class="badge dv"' in rows[protected] and 'class="badge dv"' not in rows[plain], url
+        assert DV_ADDRESS not in text
+
+
 def test_error_page_links_back_only_to_this_app(web: Web) -> None:
     client = web.page_as(web.world.coordinator)
     base = str(client.base_url).rstrip("/")
