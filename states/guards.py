@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from states.dates import western_date
 from states.stages import ClosureReason, MeetingKind
 
 
@@ -289,7 +290,8 @@ def plan_decided_at_meeting(facts: CaseFacts, data: Mapping[str, Any]) -> Refusa
     if plan is not None and meeting.held_on < plan.drafted_on:
         return Refusal(
             "plan_decided_at_meeting",
-            f"会議（{meeting.held_on}）はプラン第{plan.version}版の作成（{plan.drafted_on}）より前です。",
+            f"会議（{western_date(meeting.held_on)}）はプラン第{plan.version}版の作成"
+            f"（{western_date(plan.drafted_on)}）より前です。",
             f"The meeting ({meeting.held_on}) was held before plan version {plan.version} "
             f"was drafted ({plan.drafted_on}).",
         )
@@ -297,7 +299,8 @@ def plan_decided_at_meeting(facts: CaseFacts, data: Mapping[str, Any]) -> Refusa
     if approved_on is not None and approved_on < meeting.held_on:
         return Refusal(
             "plan_decided_at_meeting",
-            f"承認日（{approved_on}）が、プランを決定した会議の開催日（{meeting.held_on}）より前です。",
+            f"承認日（{western_date(approved_on)}）が、プランを決定した会議の開催日"
+            f"（{western_date(meeting.held_on)}）より前です。",
             f"The approval date ({approved_on}) is before the meeting that decided the plan "
             f"({meeting.held_on}).",
         )
@@ -370,6 +373,6 @@ def closure_decided_after_proposal(facts: CaseFacts, data: Mapping[str, Any]) ->
         return None
     return Refusal(
         "closure_decided_after_proposal",
-        f"決定日（{facts.today}）が終結の提案日（{closure.proposed_on}）より前です。",
+        f"決定日（{western_date(facts.today)}）が終結の提案日（{western_date(closure.proposed_on)}）より前です。",
         f"The decision date ({facts.today}) is before the closure was proposed ({closure.proposed_on}).",
     )

@@ -18,6 +18,7 @@ import pendulum
 from japanera import EraDate
 from japanera.japanera import ERA_DATA_GENERAL
 
+from states.dates import western_date as western_date
 from yorisoi.errors import InvalidInput
 
 TOKYO = pendulum.timezone("Asia/Tokyo")
@@ -78,11 +79,6 @@ def japanese_date(day: dt.date, *, weekday: bool = False) -> str:
     era = era_of(day)
     text = f"{era.kanji}{era.year_ja}年{day.month}月{day.day}日"
     return f"{text}（{_WEEKDAYS[day.weekday()]}）" if weekday else text
-
-
-def western_date(day: dt.date) -> str:
-    """`2026年4月1日`: the date style of the web pages and working tables."""
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def as_of_label(day: dt.date) -> str:

@@ -160,7 +160,7 @@ def test_late_entries_on_a_closed_case_need_no_reopening(town: Cli) -> None:
     after = town(
         "outreach", "log", number, "--kind", "home_visit", "--on", "2025-09-10", actor="tanaka", ok=False
     )
-    assert "2025-09-05 に終結しています" in after.stderr and "再開してから記録してください" in after.stderr
+    assert "2025年9月5日 に終結しています" in after.stderr and "再開してから記録してください" in after.stderr
     shown = town("case", "show", number).stdout
     assert shown.count("（後日入力）") == 2
     assert town.json("case", "show", number)["case"]["stage"] == "closed"

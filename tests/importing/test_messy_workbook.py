@@ -113,7 +113,7 @@ def test_dry_run_lists_every_bad_row_and_writes_nothing(engine: Engine, tmp_path
     assert "「友人」は選べません" in messages[("相談", 4, "相談者区分")]
     assert "昭和99年はありません" in messages[("ケース", 4, "生年月日")]
     assert "台帳番号 M-9 のケースがありません" in messages[("相談", 6, None)]
-    assert "受付日（2024-04-01）より前です" in messages[("アウトリーチ", 2, "実施日")]
+    assert "受付日（2024年4月1日）より前です" in messages[("アウトリーチ", 2, "実施日")]
     assert "必須の列「出席機関」がありません" in messages[("会議", 1, "出席機関")]
     assert "未来の日付は記録できません" in messages[("相談", 9, "相談日")]
     assert [(p.sheet, p.column) for p in result.problems if p.warning] == [("相談", "備考2")]

@@ -78,8 +78,8 @@ def test_records_dated_before_the_case_was_opened_are_refused(
         done_on=dt.date(2025, 6, 1),
     )
     refused = assert_refused(session, InvalidInput, visit)
-    assert "「アウトリーチの記録」の日付（2025-06-01）がケース" in refused.ja
-    assert "受付日（2025-06-02）より前です" in refused.ja
+    assert "「アウトリーチの記録」の日付（2025年6月1日）がケース" in refused.ja
+    assert "受付日（2025年6月2日）より前です" in refused.ja
 
 
 def test_reopen_before_the_closure_is_refused(
@@ -97,7 +97,7 @@ def test_reopen_before_the_closure_is_refused(
         contact=contact(world, on=dt.date(2025, 9, 4)),
     )
     refused = assert_refused(session, InvalidInput, early)
-    assert "再開の相談日（2025-09-04）が終結日（2025-09-05）より前です" in refused.ja
+    assert "再開の相談日（2025年9月4日）が終結日（2025年9月5日）より前です" in refused.ja
     fire(session, machine, case_id, "reopen", world.coordinator, contact=contact(world, on=CLOSED))
 
 
@@ -125,7 +125,7 @@ def test_plan_approved_at_a_meeting_held_before_the_draft_is_refused(
         approved_on=dt.date(2025, 7, 2),
     )
     refused = assert_refused(session, GuardFailed, approve)
-    assert "会議（2025-06-20）はプラン第2版の作成（2025-07-01）より前です" in refused.ja
+    assert "会議（2025年6月20日）はプラン第2版の作成（2025年7月1日）より前です" in refused.ja
 
 
 @pytest.mark.parametrize("lifecycle", ["default.yaml", "tsunagi.yaml"])
@@ -197,7 +197,7 @@ def test_late_entries_keep_their_actions_rules_and_stop_at_the_closure(
         done_on=dt.date(2025, 9, 6),
     )
     refused = assert_refused(session, TriggerNotAllowed, after)
-    assert "2025-09-05 に終結しています" in refused.ja and "再開してから記録してください" in refused.ja
+    assert "2025年9月5日 に終結しています" in refused.ja and "再開してから記録してください" in refused.ja
     # A contact after the closure is アフターフォロー, as before: not a late entry.
     fire(
         session, machine, case_id, "add_contact", world.coordinator, **contact(world, on=dt.date(2025, 9, 6))

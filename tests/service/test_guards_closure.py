@@ -269,6 +269,6 @@ def test_closure_decision_dated_before_the_proposal_is_refused(
         lambda: fire(session, machine, case_id, trigger, world.supervisor, decided_on=day_before),
     )
     assert [r.guard for r in error.refusals] == ["closure_decided_after_proposal"]
-    assert "提案日（2025-09-01）より前" in error.ja
+    assert "提案日（2025年9月1日）より前" in error.ja
     decided = fire(session, machine, case_id, trigger, world.supervisor, decided_on=dt.date(2025, 9, 1))
     assert decided.action == trigger

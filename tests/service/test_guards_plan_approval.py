@@ -358,5 +358,5 @@ def test_monitoring_dated_before_the_plan_approval_is_refused(
         fire(session, machine, case_id, "record_monitoring", world.coordinator, summary="面談", held_on=on)
 
     error = assert_refused(session, InvalidInput, lambda: record(dt.date(2025, 6, 24)))
-    assert "承認日（2025-06-25）より前" in error.ja and "before plan version 1 was approved" in error.en
+    assert "承認日（2025年6月25日）より前" in error.ja and "before plan version 1 was approved" in error.en
     record(dt.date(2025, 6, 25))  # the day of the approval itself is fine

@@ -253,7 +253,7 @@ def test_plan_decided_at_meeting_passes_for_a_multilayer_meeting_on_or_after_the
         (99, "会議 99 はこのケースの会議ではありません", "Meeting 99 is not a meeting of this case"),
         (OTHER_CASE.id, "このケースの会議ではありません", "not a meeting of this case"),
         (SUPPORT.id, "支援会議では決定できません", "not a support meeting"),
-        (MULTILAYER_EARLIER.id, "作成（2025-06-20）より前", "before plan version 2 was drafted"),
+        (MULTILAYER_EARLIER.id, "作成（2025年6月20日）より前", "before plan version 2 was drafted"),
     ],
     ids=["no-meeting", "unknown-meeting", "other-case", "support-meeting", "before-draft"],
 )
@@ -267,7 +267,7 @@ def test_plan_decided_at_meeting_refuses_approval_dated_before_the_meeting() -> 
     facts = _meeting_facts(m=MULTILAYER_LATER)  # held 2025-06-25
     data = {"meeting_id": MULTILAYER_LATER.id, "approved_on": dt.date(2025, 6, 24)}
     refusal = refused("plan_decided_at_meeting", facts, data)
-    assert "2025-06-24" in refusal.en and "2025-06-25" in refusal.ja
+    assert "2025-06-24" in refusal.en and "2025年6月25日" in refusal.ja
     on_the_day = {"meeting_id": MULTILAYER_LATER.id, "approved_on": dt.date(2025, 6, 25)}
     assert check("plan_decided_at_meeting", facts, on_the_day) is None
 

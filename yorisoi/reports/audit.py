@@ -19,7 +19,7 @@ from models.verification import ChainVerification, VerificationStatus
 from states import LifecycleMachine
 from states.stages import CLOSURE_REASON_LABELS_JA, MeetingKind
 from yorisoi.errors import InvalidInput
-from yorisoi.jpdates import tokyo_datetime
+from yorisoi.jpdates import tokyo_datetime, western_date
 from yorisoi.reports.layout import Cell, Sheet, ja_date
 from yorisoi.service.audit import ChainReport, verify_chains
 from yorisoi.service.checkpoints import CheckpointCheck
@@ -128,7 +128,7 @@ def plan_findings(row: oversight.PlanApproval) -> list[Finding]:
             findings.append(
                 found(
                     "plan_meeting_before_draft",
-                    f"会議（{row.meeting_held_on}）がプランの作成（{row.drafted_on}）より前です。",
+                    f"会議（{western_date(row.meeting_held_on)}）がプランの作成（{western_date(row.drafted_on)}）より前です。",
                     f"The meeting ({row.meeting_held_on}) precedes the draft ({row.drafted_on}).",
                 )
             )
@@ -136,7 +136,7 @@ def plan_findings(row: oversight.PlanApproval) -> list[Finding]:
             findings.append(
                 found(
                     "plan_approved_before_meeting",
-                    f"承認（{row.approved_on}）が会議の開催（{row.meeting_held_on}）より前です。",
+                    f"承認（{western_date(row.approved_on)}）が会議の開催（{western_date(row.meeting_held_on)}）より前です。",
                     f"Approved ({row.approved_on}) before the meeting was held ({row.meeting_held_on}).",
                 )
             )
@@ -162,7 +162,7 @@ def closure_findings(row: oversight.ClosureDecision) -> list[Finding]:
         findings.append(
             found(
                 "closure_decided_before_proposal",
-                f"承認（{row.decided_on}）が提案（{row.proposed_on}）より前です。",
+                f"承認（{western_date(row.decided_on)}）が提案（{western_date(row.proposed_on)}）より前です。",
                 f"Decided ({row.decided_on}) before it was proposed ({row.proposed_on}).",
             )
         )
@@ -208,13 +208,13 @@ def check_period(start: dt.date, end: dt.date) -> None:
     """A period must end on or after its first day."""
     if end < start:
         raise InvalidInput(
-            f"期間の終わり（{end}）が始まり（{start}）より前です。",
+            f"期間の終わり（{western_date(end)}）が始まり（{western_date(start)}）より前です。",
             f"The period ends ({end}) before it starts ({start}).",
         )
 
 
 def _meeting(meeting_id: int | None, held_on: dt.date | None) -> Cell:
-    return "—" if meeting_id is None else f"#{meeting_id}（{held_on or '不明'}）"
+    return "—" if meeting_id is None else f"#{meeting_id}（{western_date(held_on) if held_on else '不明'}）"
 
 
 APPROVAL_COLUMNS = ["ケース", "版", "作成者", "作成日", "承認者", "承認日", "会議（開催日）"]

@@ -41,7 +41,7 @@ from yorisoi.errors import (
     TriggerNotAllowed,
     VersionConflict,
 )
-from yorisoi.jpdates import fiscal_year, fiscal_year_short
+from yorisoi.jpdates import fiscal_year, fiscal_year_short, western_date
 from yorisoi.service import inputs as i
 from yorisoi.service import provenance
 from yorisoi.service.effects import Act, insert_row
@@ -227,7 +227,8 @@ def _is_late_entry(
             lifecycle.triggers_of("reopen"),
         )
     raise TriggerNotAllowed(
-        f"ケース {head.number} は {head.closed_on} に終結しています。「{what}」（{on}）は終結日より後のため、"
+        f"ケース {head.number} は {western_date(head.closed_on)} に終結しています。"
+        f"「{what}」（{western_date(on)}）は終結日より後のため、"
         "再開してから記録してください（終結日以前の記録は、再開せずに後日入力として追加できます）。",
         f"Case {head.number} was closed on {head.closed_on}; a record dated {on} is after the closure: "
         "reopen it first (records dated on or before the closure are added as late entries).",
@@ -272,7 +273,8 @@ def _check_date(head: CaseHead, spec: ActionSpec, parsed: BaseModel, what: str) 
     on = spec.business_date(parsed)  # type: ignore[arg-type]
     if isinstance(on, dt.date) and head.opened_on is not None and on < head.opened_on:
         raise InvalidInput(
-            f"「{what}」の日付（{on}）がケース {head.number} の受付日（{head.opened_on}）より前です。"
+            f"「{what}」の日付（{western_date(on)}）がケース {head.number} の受付日"
+            f"（{western_date(head.opened_on)}）より前です。"
             "受付日以降の日付にしてください。",
             f"The date of {spec.name} ({on}) is before case {head.number} was opened ({head.opened_on}).",
         )

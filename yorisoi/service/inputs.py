@@ -32,7 +32,7 @@ from models.outreach import OutreachKind, Program
 from models.staff import AgencyField
 from states import ClosureReason, Role
 from yorisoi.errors import InvalidInput
-from yorisoi.jpdates import today_tokyo
+from yorisoi.jpdates import today_tokyo, western_date
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # newlines and tabs allowed
@@ -335,7 +335,8 @@ def _japanese(error: Any) -> str:
     if kind == "value_error" and _NOT_A_VISIT in error["msg"]:
         return "相談方法が「訪問」の相談だけがアウトリーチの訪問として数えられます"
     if kind == "value_error" and _FUTURE in error["msg"]:
-        return f"未来の日付は記録できません（{error['input']}）。今日（{today_tokyo()}）以前にしてください"
+        today = western_date(today_tokyo())
+        return f"未来の日付は記録できません（{error['input']}）。今日（{today}）以前にしてください"
     if kind in {"date_parsing", "date_from_datetime_parsing"} and "outside expected range" in str(
         error.get("ctx", "")
     ):

@@ -12,6 +12,7 @@ from models import Consent, ConsentAgency, Meeting, Plan
 from models.keys import key
 from states import MeetingKind
 from yorisoi.errors import InvalidInput
+from yorisoi.jpdates import western_date
 from yorisoi.service import inputs as i
 from yorisoi.service.effects import Act, Effect, add_row, agency_refs
 
@@ -25,7 +26,7 @@ def check_consent_end(session: Session, consent: Consent, end_on: dt.date) -> No
     """
     if end_on < consent.given_on:
         raise InvalidInput(
-            f"同意の終了日 {end_on} が同意日 {consent.given_on} より前です。",
+            f"同意の終了日 {western_date(end_on)} が同意日 {western_date(consent.given_on)} より前です。",
             f"The consent cannot end ({end_on}) before it was given ({consent.given_on}).",
         )
     since = consent.given_on
@@ -58,8 +59,9 @@ def check_consent_end(session: Session, consent: Consent, end_on: dt.date) -> No
         last = session.exec(query).one()  # type: ignore[call-overload]
         if last is not None and end_on <= last:
             raise InvalidInput(
-                f"{consent.given_on} の本人同意に基づく{ja}（{last}）があるため、同意の終了日は"
-                f" {last + dt.timedelta(days=1)} 以降にしてください。",
+                f"{western_date(consent.given_on)} の本人同意に基づく{ja}（{western_date(last)}）があるため、"
+                "同意の終了日は"
+                f" {western_date(last + dt.timedelta(days=1))} 以降にしてください。",
                 f"The consent given on {consent.given_on} cannot end on {end_on}: {en} on {last}"
                 f" relied on it; use {last + dt.timedelta(days=1)} or later.",
             )

@@ -6,6 +6,7 @@ from sqlmodel import Session
 
 from models import Agency, Contact, ContactTopic
 from yorisoi.errors import InvalidInput
+from yorisoi.jpdates import western_date
 from yorisoi.service import inputs as i
 from yorisoi.service.effects import Act, Effect, insert_row, insert_rows
 from yorisoi.settings import get_settings
@@ -70,7 +71,7 @@ def reopen(act: Act[i.ReopenInput]) -> Effect:
     on, closed_on = act.data.contact.contacted_on, act.head.closed_on
     if closed_on is not None and on < closed_on:
         raise InvalidInput(
-            f"再開の相談日（{on}）が終結日（{closed_on}）より前です。終結日以降の日付にしてください"
+            f"再開の相談日（{western_date(on)}）が終結日（{western_date(closed_on)}）より前です。終結日以降の日付にしてください"
             f"（終結日以前の記録は、再開せずに後日入力として追加できます）。",
             f"The reopening contact ({on}) is dated before the closure ({closed_on}); records dated "
             "inside the closed episode are added as late entries, without reopening.",

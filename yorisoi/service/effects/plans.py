@@ -13,6 +13,7 @@ from models import ExternalPlanRef, MonitoringRecord, Plan, PlanGoal, RoleAssign
 from models.keys import key
 from models.plan import PlanStatus, current_plan
 from yorisoi.errors import InvalidInput
+from yorisoi.jpdates import western_date
 from yorisoi.service import inputs as i
 from yorisoi.service.effects import Act, Effect, add_row, agency_refs
 from yorisoi.service.journal import CaseHead
@@ -156,7 +157,8 @@ def send_back(act: Act[i.ReturnPlanInput]) -> Effect:
     assert plan is not None  # the plan_drafted guard holds
     if data.returned_on < plan.drafted_on:
         raise InvalidInput(
-            f"差戻し日（{data.returned_on}）が支援プラン第{plan.version}版の作成日（{plan.drafted_on}）より前です。",
+            f"差戻し日（{western_date(data.returned_on)}）が支援プラン第{plan.version}版の作成日"
+            f"（{western_date(plan.drafted_on)}）より前です。",
             f"The return date ({data.returned_on}) is before plan version {plan.version} was drafted "
             f"({plan.drafted_on}).",
         )
@@ -183,8 +185,8 @@ def record_monitoring(act: Act[i.MonitoringInput]) -> Effect:
         raise InvalidInput("承認済みの支援プランがありません。", "There is no approved plan.")
     if plan.approved_on is not None and data.held_on < plan.approved_on:
         raise InvalidInput(
-            f"モニタリング実施日（{data.held_on}）が支援プラン第{plan.version}版の承認日"
-            f"（{plan.approved_on}）より前です。",
+            f"モニタリング実施日（{western_date(data.held_on)}）が支援プラン第{plan.version}版の承認日"
+            f"（{western_date(plan.approved_on)}）より前です。",
             f"The monitoring date ({data.held_on}) is before plan version {plan.version} "
             f"was approved ({plan.approved_on}).",
         )

@@ -12,6 +12,7 @@ from models import OutreachActivity, ProgramEnrolment, ProgramProvider
 from models.keys import key
 from models.outreach import Program
 from yorisoi.errors import InvalidInput, NotFound
+from yorisoi.jpdates import western_date
 from yorisoi.service import inputs as i
 from yorisoi.service.effects import Act, Effect, add_row, agency_refs
 
@@ -43,8 +44,8 @@ def enrol(act: Act[i.EnrolmentInput]) -> Effect:
         raise InvalidInput("終了日が開始日より前です。", "The end date is before the start date.")
     if provider.program == Program.SHORT_STAY and data.end_on > _one_month_after(data.start_on):
         raise InvalidInput(
-            f"短期宿泊場所提供事業の利用は1か月以内です（{data.start_on} からは "
-            f"{_one_month_after(data.start_on)} まで）。",
+            f"短期宿泊場所提供事業の利用は1か月以内です（{western_date(data.start_on)} からは "
+            f"{western_date(_one_month_after(data.start_on))} まで）。",
             "A short stay (短期宿泊) may last at most one month "
             f"(from {data.start_on}: until {_one_month_after(data.start_on)}).",
         )
@@ -72,12 +73,13 @@ def record_exit(act: Act[i.ProgramExitInput]) -> Effect:
         )
     if enrolment.exited_on is not None:
         raise InvalidInput(
-            f"この参加支援は {enrolment.exited_on} に終了済みです。",
+            f"この参加支援は {western_date(enrolment.exited_on)} に終了済みです。",
             f"The enrolment already ended on {enrolment.exited_on}.",
         )
     if data.exited_on < enrolment.start_on:
         raise InvalidInput(
-            f"終了日 {data.exited_on} が利用開始日 {enrolment.start_on} より前です。",
+            f"終了日 {western_date(data.exited_on)} が利用開始日"
+            f" {western_date(enrolment.start_on)} より前です。",
             f"The exit date {data.exited_on} is before the start {enrolment.start_on}.",
         )
     act.session.execute(
