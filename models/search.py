@@ -147,6 +147,8 @@ def _trgm_schema(connection: Connection) -> str:
         "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'"
     ).scalar()
     if found is None:
+        # Two installers at once (two app instances migrating) would both try to create it.
+        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('yorisoi:pg_trgm'))")
         connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         found = connection.exec_driver_sql(
             "SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'"

@@ -74,6 +74,10 @@ def postgres_engine() -> tuple[Engine, str]:
     admin = sa.create_engine(POSTGRES_URL)
     with admin.begin() as conn:
         conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        # pg_trgm once for the database, in public: created by the first install into a test's
+        # own schema, it would go with that schema (and the other workers' indexes using it).
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('yorisoi-tests:pg_trgm'))")
+        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
     admin.dispose()
     engine = create_db_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
     SQLModel.metadata.create_all(engine)

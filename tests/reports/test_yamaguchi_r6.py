@@ -6,8 +6,10 @@ import datetime as dt
 from collections import Counter
 
 import pytest
+from sqlalchemy import Engine
 from sqlmodel import Session
 
+from models.db import create_db_engine
 from tests.reports.datasets import (
     CASES,
     CONTACTS,
@@ -24,6 +26,7 @@ from yorisoi.reports.build import build_annual
 from yorisoi.reports.layout import consultation_sheet
 from yorisoi.reports.model import AnnualReport
 from yorisoi.vocabulary import DEFAULT_TOPICS
+from yorisoi.web.reporting import side_by_side
 
 R6 = 2024
 
@@ -161,3 +164,27 @@ def test_annual_for_one_desk_matches_its_row(ysession: Session, yamaguchi: Yamag
     expected_visits = sum(1 for case in yamaguchi.outreach_cases["home_visit"] if case % 10 == 3)
     assert mine.coordination.home_visits == expected_visits
     assert all(r.new_providers is None for r in mine.participation.rows)
+
+
+@pytest.mark.parametrize("desk", [False, True], ids=["all desks", "one desk"])
+def test_the_web_apps_side_by_side_build_gives_the_same_report(
+    yamaguchi_engine: tuple[Engine, Yamaguchi], ysession: Session, desk: bool
+) -> None:
+    """The web app runs a report's queries on two connections at once (its first statistics
+    view after a write); the figures are the ones the one-session build gives, table by table."""
+    engine = yamaguchi_engine[0]
+    gather = side_by_side(engine)
+    assert gather is not None
+    first = yamaguchi_engine[1].desks[0]
+    desk_id, desk_name = (first.id, first.name) if desk else (None, None)
+    apart = build_annual(
+        ysession, fiscal_year=R6, as_of=dt.date(2026, 1, 1), topics=DEFAULT_TOPICS,
+        desk_id=desk_id, desk_name=desk_name, gather=gather,
+    )  # fmt: skip
+    assert apart == _annual(ysession, desk_id=desk_id, desk_name=desk_name)
+    assert apart.consultation.total.contacts > 0
+
+
+def test_an_in_memory_database_is_read_in_order() -> None:
+    """Every connection to `sqlite://` is a database of its own: no side-by-side reading there."""
+    assert side_by_side(create_db_engine("sqlite://")) is None

@@ -11,18 +11,21 @@ import io
 import tempfile
 import threading
 import zipfile
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from cachetools import LRUCache
+from sqlalchemy import Engine
 from sqlmodel import Session
 
+from models.db import engine_of, read_only, session_scope
 from models.stats import Period, figures_version
 from states import LifecycleMachine
 from yorisoi.jpdates import fiscal_year, today_tokyo
 from yorisoi.reports.audit import AuditReport, build_audit
-from yorisoi.reports.build import build_annual, build_trend
+from yorisoi.reports.build import Gather, Query, build_annual, build_trend
 from yorisoi.reports.chart import targets_charted
 from yorisoi.reports.csvfiles import write_csv
 from yorisoi.reports.layout import Sheet
@@ -89,9 +92,39 @@ def annual(
             as_of=day,
             topics=settings.topics(),
             targets=load_targets(settings.reports.targets_file),
+            gather=side_by_side(engine_of(session)),
         )
 
     return build() if cache is None else cache.get_or_build(session, settings, ("annual", year, day), build)
+
+
+REPORT_CONNECTIONS = 2
+"""Connections a report's queries run on at once (the web app's first view after a write)."""
+
+
+def side_by_side(engine: Engine, connections: int = REPORT_CONNECTIONS) -> Gather | None:
+    """Run a report's queries on `connections` read-only connections at once, in the order given
+    (the longest first): SQLite and PostgreSQL answer reads in parallel and the driver releases
+    the GIL while they do, so the first statistics view after a write takes about the longest
+    queries' time instead of them all. None (one after another) for an in-memory SQLite
+    database, which is a different database on every connection.
+
+    Each query reads its own snapshot: figures written meanwhile may show in one table and not
+    yet in another, until the next view (the cache is keyed by the newest write seen before)."""
+    if engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"):
+        return None
+    reader = read_only(engine)
+
+    def run(query: Query) -> Any:
+        with session_scope(reader) as session:
+            return query(session)
+
+    def gather(queries: Mapping[str, Query]) -> dict[str, Any]:
+        with ThreadPoolExecutor(connections, thread_name_prefix="report") as pool:
+            running = {name: pool.submit(run, query) for name, query in queries.items()}
+            return {name: future.result() for name, future in running.items()}
+
+    return gather
 
 
 def chart_has_targets(settings: Settings, last: int) -> bool:
