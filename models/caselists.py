@@ -1,13 +1,16 @@
-"""Bounded case lists for the web app: the board's columns, the due list, the case list, search.
+"""Bounded case lists for the web app and its API: the board's columns, the due list, the case
+list, search.
 
 Every list is a page of at most `limit` cases after a cursor (keyset paging: `id > last id`,
 or `(monitoring date, id) > last` on the due list), never OFFSET, so the hundredth page costs
 what the first does. The viewer's scope is the one `yorisoi.service.access.list_scope`
-decided, with the rule of `models.caseload._scope_filter`, but as disjoint parts an index
-answers on its own (`Selection`): one per coordinator whose cases the viewer sees (a team is
-resolved to its staff ids first), one for the meetings they attended. A page reads each part's
-first ids in index order and merges them; a count adds the parts' counts (grouped by stage: one
-query per part, never one per column); the board's counts come from `case_stage_tally`.
+decided — the case's coordinator is the viewer or one of their team, or the viewer attended
+one of its meetings (a 支援会議 only under 守秘義務), or the viewer sees everything — as
+disjoint parts an index answers on its own (`Selection`): one per coordinator whose cases the
+viewer sees (a team is resolved to its staff ids first), one for the meetings they attended.
+A page reads each part's first ids in index order and merges them; a count adds the parts'
+counts (grouped by stage: one query per part, never one per column); the board's counts come
+from `case_stage_tally`.
 
 Nothing here writes, and no address is ever selected: a list names the number, the person,
 the stage, the coordinator and whether the household is DV-protected (a badge), nothing else.
@@ -177,9 +180,8 @@ def _attended_part(
 
 
 def selection(session: Session, scope: ListScope, coordinators: set[int] | None = None) -> Selection:
-    """`models.caseload._scope_filter`'s rule — the case's coordinator is the viewer or one of
-    their team, or the viewer attended one of its meetings (a 支援会議 only under 守秘義務), or
-    the viewer sees everything — as disjoint parts, narrowed to `coordinators` when given."""
+    """The cases `scope` sees, as disjoint parts, narrowed to `coordinators` when given: the rule
+    of the module docstring, the one `yorisoi.service.access.access_to` applies to a case."""
     coordinator = col(Case.coordinator_id)
     if scope.everything:
         if coordinators is None:

@@ -8,11 +8,9 @@ returns (`ListScope`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, false, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -29,7 +27,6 @@ from models import (
     RecordView,
     Staff,
 )
-from models.case import monitoring_overdue
 from models.closure import ClosureStatus
 from models.plan import PlanStatus
 
@@ -100,117 +97,6 @@ def household_case_ids(session: Session, household_id: int) -> list[int]:
         .order_by(col(Case.id))
     ).scalars()
     return list(rows)
-
-
-def _scope_filter(scope: ListScope) -> object:
-    if scope.everything:
-        return True
-    coordinator = aliased(Staff)
-    clauses = []
-    if scope.coordinator_id is not None:
-        clauses.append(col(Case.coordinator_id) == scope.coordinator_id)
-    if scope.team is not None:
-        clauses.append(
-            exists().where(
-                col(coordinator.id) == col(Case.coordinator_id), col(coordinator.team) == scope.team
-            )
-        )
-    if scope.attendee_staff_id is not None:
-        clauses.append(
-            exists().where(
-                col(Meeting.case_id) == col(Case.id),
-                col(MeetingAttendee.meeting_id) == col(Meeting.id),
-                col(MeetingAttendee.staff_id) == scope.attendee_staff_id,
-                or_(
-                    col(Meeting.kind).not_in(scope.confidential_kinds),
-                    col(MeetingAttendee.confidentiality_acknowledged),
-                ),
-            )
-        )
-    return or_(*clauses) if clauses else false()
-
-
-@dataclass(frozen=True, slots=True)
-class CaseCard:
-    """One case on a board or list."""
-
-    id: int
-    number: str
-    stage: str
-    person_name: str
-    coordinator_id: int | None
-    coordinator: str | None
-    desk: str | None
-    opened_on: dt.date
-    next_monitoring_on: dt.date | None
-    overdue: bool
-
-
-def visible_cases(
-    session: Session,
-    scope: ListScope,
-    *,
-    today: dt.date,
-    monitoring_stages: Collection[str],
-    stage: str | None = None,
-    coordinator_id: int | None = None,
-    fiscal_year: int | None = None,
-    overdue_only: bool = False,
-    due_by: dt.date | None = None,
-    exclude_stages: tuple[str, ...] = (),
-    limit: int = 500,
-) -> list[CaseCard]:
-    """Cases within `scope`, in number order, or, with `due_by`, those 期限超過 or whose monitoring
-    falls due by then, soonest first."""
-    late = monitoring_overdue(today, monitoring_stages)
-    query = (
-        sa_select(
-            col(Case.id),
-            col(Case.number),
-            col(Case.stage),
-            col(Person.name),
-            col(Case.coordinator_id),
-            col(Staff.name),
-            col(Agency.name),
-            col(Case.opened_on),
-            col(Case.next_monitoring_on),
-            late,
-        )
-        .join(Person, col(Person.id) == col(Case.person_id))
-        .outerjoin(Staff, col(Staff.id) == col(Case.coordinator_id))
-        .outerjoin(Agency, col(Agency.id) == col(Case.desk_id))
-        .where(_scope_filter(scope))  # type: ignore[arg-type]
-    )
-    if stage is not None:
-        query = query.where(col(Case.stage) == stage)
-    if coordinator_id is not None:
-        query = query.where(col(Case.coordinator_id) == coordinator_id)
-    if fiscal_year is not None:
-        query = query.where(col(Case.fiscal_year) == fiscal_year)
-    if overdue_only:
-        query = query.where(late)
-    if exclude_stages:
-        query = query.where(col(Case.stage).not_in(exclude_stages))
-    if due_by is not None:
-        due = and_(col(Case.stage).in_(monitoring_stages), col(Case.next_monitoring_on) <= due_by)
-        query = query.where(or_(late, due)).order_by(col(Case.next_monitoring_on), col(Case.id))
-    else:
-        query = query.order_by(col(Case.fiscal_year), col(Case.serial))
-    return [
-        CaseCard(
-            id=row[0],
-            number=row[1],
-            stage=row[2],
-            person_name=row[3],
-            coordinator_id=row[4],
-            coordinator=row[5],
-            desk=row[6],
-            opened_on=row[7],
-            next_monitoring_on=row[8],
-            overdue=bool(row[9]),
-        )
-        for row in session.execute(query.limit(limit))
-    ]
 
 
 @dataclass(frozen=True, slots=True)

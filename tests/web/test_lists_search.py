@@ -144,6 +144,39 @@ def test_due_list_keyset_over_dates_and_the_overdue_filter(
     assert re.search(r'<span>支援・モニタリング</span><span class="badge" title="3 件">3</span>', board)
 
 
+def api_walk(client: TestClient, first: str) -> tuple[list[str], int]:
+    """Every number over every page of an API list, following its `Link: <…>; rel="next"`."""
+    seen: list[str] = []
+    url: str | None = first
+    pages = 0
+    while url:
+        answer = client.get(url)
+        assert answer.status_code == 200, answer.text
+        seen += [card["number"] for card in answer.json()]
+        pages += 1
+        found = re.fullmatch(r'<([^>]+)>; rel="next"', answer.headers.get("link", ""))
+        url = found.group(1) if found else None
+    return seen, pages
+
+
+def test_the_api_lists_page_by_keyset_with_a_next_link(web: Web, many: list[str]) -> None:
+    """The API's case list and due list are the pages' lists: the same scope and filters, in
+    pages of `limit` with the next page's URL in the Link header, every case once."""
+    client = web.api_as(web.world.coordinator)
+    assert api_walk(client, "/api/cases?mine=true&limit=4") == (many, 7)
+    assert api_walk(client, "/api/cases?mine=true&dv=true") == ([many[7]], 1)
+    cards = client.get("/api/cases?mine=true&dv=true").json()
+    assert cards[0]["dv"] is True and "address" not in cards[0]
+    assert api_walk(client, f"/api/cases?coordinator={web.world.coordinator2.id}") == ([], 1)
+    supervisor = web.api_as(web.world.supervisor)
+    assert len(api_walk(supervisor, "/api/cases?limit=5")[0]) == 28
+    _monitoring(web, many[:9], [-3, -3, -1, 0, 2, 2, 2, 10, 40])
+    assert api_walk(client, "/api/due?mine=true&limit=3") == (many[:8], 3)
+    assert api_walk(client, "/api/due?mine=true&days=366&limit=2")[0] == many[:9]
+    assert client.get("/api/due?after_on=yesterday&after=1").status_code == 422
+    assert client.get("/api/cases?limit=501").status_code == 422
+
+
 def test_search_by_full_width_number_partial_name_kana_and_short(web: Web, many: list[str]) -> None:
     client = web.page_as(web.world.coordinator)
     number = many[16]  # e.g. R7-0017

@@ -5,64 +5,133 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
-from models import caseload
-from models.caseload import CaseCard
+from models import caselists
+from models.caselists import CaseFilters, ListCard
 from models.queries import TimelineEntry
 from yorisoi.jpdates import today_tokyo
 from yorisoi.service import access, cases, viewing
 from yorisoi.service.cases import Fired
 from yorisoi.service.inputs import OpenCaseInput
 from yorisoi.web.deps import CurrentUser, HeaderCsrf, MachineDep, SessionDep, viewer_of
-from yorisoi.web.params import FiscalYearParam, fiscal_year_param
+from yorisoi.web.params import (
+    AfterOnParam,
+    FiscalYearParam,
+    IdParam,
+    StageParam,
+    TeamParam,
+    fiscal_year_param,
+)
 from yorisoi.web.schemas import ERRORS, CaseOut
 
 router = APIRouter(prefix="/api", tags=["cases"], responses=ERRORS)
 
 
-@router.get("/cases", response_model=list[CaseCard])
+API_PAGE = 200
+"""Cases per API page unless `limit` says otherwise (at most `API_PAGE_MAX`)."""
+API_PAGE_MAX = 500
+Limit = Annotated[int, Query(ge=1, le=API_PAGE_MAX, description="Cases per page")]
+
+
+def _next_link(request: Request, response: Response, **cursor: object) -> None:
+    """`Link: <…>; rel="next"`: this request's URL continuing after the last case (RFC 8288);
+    a cursor part that is None is left out."""
+    given = {name: value for name, value in cursor.items() if value is not None}
+    url = request.url.remove_query_params(list(cursor)).include_query_params(**given)
+    response.headers["Link"] = f'<{url}>; rel="next"'
+
+
+@router.get("/cases", response_model=list[ListCard])
 def list_cases(
+    request: Request,
+    response: Response,
     session: SessionDep,
     user: CurrentUser,
     machine: MachineDep,
-    stage: Annotated[str | None, Query(max_length=64)] = None,
+    stage: StageParam = None,
     fiscal_year: FiscalYearParam = None,
     overdue: bool = False,
     mine: Annotated[bool, Query(description="Only cases I coordinate")] = False,
-    limit: Annotated[int, Query(ge=1, le=500)] = 200,
-) -> list[CaseCard]:
-    """The cases the signed-in user may see, in number order."""
-    return caseload.visible_cases(
+    coordinator: IdParam = None,
+    team: TeamParam = None,
+    dv: bool = False,
+    after: Annotated[
+        int | None, Query(ge=1, le=2**62, description="The last case id of the previous page")
+    ] = None,
+    limit: Limit = API_PAGE,
+) -> list[ListCard]:
+    """The cases the signed-in user may see, in registration order, one page at a time: the
+    next page's URL is in the `Link` header (rel="next"), absent on the last page."""
+    lifecycle, today = machine.lifecycle, today_tokyo()
+    filters = CaseFilters(
+        stage=stage or None,
+        coordinator_id=user.id if mine else coordinator,
+        team=team or None,
+        overdue=overdue,
+        dv=dv,
+        fiscal_year=fiscal_year_param(fiscal_year),
+    )
+    clauses = caselists.filter_clauses(
         session,
         access.list_scope(viewer_of(user)),
-        today=today_tokyo(),
-        monitoring_stages=machine.lifecycle.monitoring_stages,
-        stage=stage,
-        coordinator_id=user.id if mine else None,
-        fiscal_year=fiscal_year_param(fiscal_year),
-        overdue_only=overdue,
-        limit=limit,
+        filters,
+        today=today,
+        monitoring_stages=lifecycle.monitoring_stages,
     )
+    page = caselists.page(
+        session, clauses, today=today, monitoring_stages=lifecycle.monitoring_stages, after=after, limit=limit
+    )
+    if page.next_after is not None:
+        _next_link(request, response, after=page.next_after)
+    return list(page.cards)
 
 
-@router.get("/due", response_model=list[CaseCard])
+@router.get("/due", response_model=list[ListCard])
 def due(
+    request: Request,
+    response: Response,
     session: SessionDep,
     user: CurrentUser,
     machine: MachineDep,
     days: Annotated[int, Query(ge=0, le=366, description="Due within this many days")] = 14,
-) -> list[CaseCard]:
-    """Open cases whose monitoring is overdue or due within `days`, soonest first."""
-    today = today_tokyo()
-    return caseload.visible_cases(
-        session,
-        access.list_scope(viewer_of(user)),
+    mine: bool = False,
+    coordinator: IdParam = None,
+    team: TeamParam = None,
+    dv: bool = False,
+    after_on: AfterOnParam = None,
+    after: IdParam = None,
+    limit: Limit = API_PAGE,
+) -> list[ListCard]:
+    """Open cases 期限超過 or whose monitoring falls due within `days`: those marked overdue
+    without a date first, then the soonest date; the next page's URL is in the `Link` header."""
+    lifecycle, today = machine.lifecycle, today_tokyo()
+    filters = CaseFilters(coordinator_id=user.id if mine else coordinator, team=team or None, dv=dv)
+    clauses = caselists.due_selection(
+        caselists.filter_clauses(
+            session,
+            access.list_scope(viewer_of(user)),
+            filters,
+            today=today,
+            monitoring_stages=lifecycle.monitoring_stages,
+            exclude_stages=tuple(lifecycle.final_stages),
+        ),
         today=today,
-        monitoring_stages=machine.lifecycle.monitoring_stages,
         due_by=today + dt.timedelta(days=days),
-        exclude_stages=tuple(machine.lifecycle.final_stages),
+        monitoring_stages=lifecycle.monitoring_stages,
     )
+    page = caselists.due_page(
+        session,
+        clauses,
+        today=today,
+        monitoring_stages=lifecycle.monitoring_stages,
+        after=(after_on, after) if after is not None else None,
+        limit=limit,
+    )
+    if page.next_after is not None:
+        day, last = page.next_after
+        _next_link(request, response, after=last, after_on=day.isoformat() if day else None)
+    return list(page.cards)
 
 
 @router.post("/cases", status_code=201, response_model=Fired, dependencies=[HeaderCsrf])

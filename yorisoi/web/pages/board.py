@@ -26,7 +26,14 @@ from states import Role
 from yorisoi.jpdates import today_tokyo
 from yorisoi.service import access
 from yorisoi.web.deps import CurrentUser, MachineDep, SessionDep, viewer_of
-from yorisoi.web.params import FiscalYearParam, fiscal_year_param
+from yorisoi.web.params import (
+    AfterOnParam,
+    FiscalYearParam,
+    IdParam,
+    StageParam,
+    TeamParam,
+    fiscal_year_param,
+)
 from yorisoi.web.templating import render
 
 router = APIRouter()
@@ -37,10 +44,6 @@ BOARD_PAGE = 20
 LIST_PAGE = 50
 """Rows per page of the due list and the case list."""
 SEARCH_PAGE = 20
-
-Id = Annotated[int | None, Query(ge=1, le=2**62)]
-Team = Annotated[str | None, Query(max_length=100)]
-StageName = Annotated[str | None, Query(max_length=64)]
 
 
 def link(path: str, params: Mapping[str, Any]) -> str:
@@ -93,13 +96,13 @@ def board(
     user: CurrentUser,
     machine: MachineDep,
     scope: Annotated[str | None, Query(pattern="^(mine|all)$")] = None,
-    stage: StageName = None,
-    coordinator: Id = None,
-    team: Team = None,
+    stage: StageParam = None,
+    coordinator: IdParam = None,
+    team: TeamParam = None,
     overdue: bool = False,
     dv: bool = False,
     col_stage: Annotated[str | None, Query(alias="col", max_length=64)] = None,
-    after: Id = None,
+    after: IdParam = None,
 ) -> Response:
     lifecycle = machine.lifecycle
     if scope is None and coordinator is None and not team:
@@ -177,11 +180,11 @@ def due(
     machine: MachineDep,
     days: Annotated[int, Query(ge=0, le=366)] = DUE_DAYS,
     mine: bool = False,
-    coordinator: Id = None,
-    team: Team = None,
+    coordinator: IdParam = None,
+    team: TeamParam = None,
     dv: bool = False,
-    after_on: Annotated[dt.date | None, Query(ge=dt.date(1900, 1, 1), le=dt.date(2200, 12, 31))] = None,
-    after: Id = None,
+    after_on: AfterOnParam = None,
+    after: IdParam = None,
 ) -> Response:
     lifecycle = machine.lifecycle
     today = today_tokyo()
@@ -240,14 +243,14 @@ def case_list(
     session: SessionDep,
     user: CurrentUser,
     machine: MachineDep,
-    stage: StageName = None,
+    stage: StageParam = None,
     fiscal_year: FiscalYearParam = None,
     overdue: bool = False,
     mine: bool = False,
-    coordinator: Id = None,
-    team: Team = None,
+    coordinator: IdParam = None,
+    team: TeamParam = None,
     dv: bool = False,
-    after: Id = None,
+    after: IdParam = None,
 ) -> Response:
     lifecycle = machine.lifecycle
     today = today_tokyo()
@@ -307,7 +310,7 @@ def search(
     user: CurrentUser,
     machine: MachineDep,
     q: Annotated[str, Query(max_length=2000)] = "",
-    after: Id = None,
+    after: IdParam = None,
 ) -> Response:
     lifecycle = machine.lifecycle
     today = today_tokyo()
