@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
-from models import caselists
-from models.caselists import CaseFilters, ListCard
+from models.caselists import ListCard
 from models.queries import TimelineEntry
 from yorisoi.jpdates import today_tokyo
-from yorisoi.service import access, cases, viewing
+from yorisoi.service import cases, viewing
 from yorisoi.service.cases import Fired
 from yorisoi.service.inputs import OpenCaseInput
+from yorisoi.web import lists
 from yorisoi.web.deps import CurrentUser, HeaderCsrf, MachineDep, SessionDep, viewer_of
+from yorisoi.web.lists import CaseListFilters, WhoFilters
 from yorisoi.web.params import (
     AfterOnParam,
-    FiscalYearParam,
     IdParam,
-    StageParam,
-    TeamParam,
-    fiscal_year_param,
 )
 from yorisoi.web.schemas import ERRORS, CaseOut
 
@@ -49,42 +45,18 @@ def list_cases(
     session: SessionDep,
     user: CurrentUser,
     machine: MachineDep,
-    stage: StageParam = None,
-    fiscal_year: FiscalYearParam = None,
-    overdue: bool = False,
-    mine: Annotated[bool, Query(description="Only cases I coordinate")] = False,
-    coordinator: IdParam = None,
-    team: TeamParam = None,
-    dv: bool = False,
-    after: Annotated[
-        int | None, Query(ge=1, le=2**62, description="The last case id of the previous page")
-    ] = None,
+    chosen: Annotated[CaseListFilters, Depends()],
+    after: IdParam = None,
     limit: Limit = API_PAGE,
 ) -> list[ListCard]:
     """The cases the signed-in user may see, in registration order, one page at a time: the
     next page's URL is in the `Link` header (rel="next"), absent on the last page."""
-    lifecycle, today = machine.lifecycle, today_tokyo()
-    filters = CaseFilters(
-        stage=stage or None,
-        coordinator_id=user.id if mine else coordinator,
-        team=team or None,
-        overdue=overdue,
-        dv=dv,
-        fiscal_year=fiscal_year_param(fiscal_year),
+    listed = lists.case_list(
+        session, user, machine.lifecycle, chosen.of(user), today=today_tokyo(), after=after, limit=limit
     )
-    clauses = caselists.filter_clauses(
-        session,
-        access.list_scope(viewer_of(user)),
-        filters,
-        today=today,
-        monitoring_stages=lifecycle.monitoring_stages,
-    )
-    page = caselists.page(
-        session, clauses, today=today, monitoring_stages=lifecycle.monitoring_stages, after=after, limit=limit
-    )
-    if page.next_after is not None:
-        _next_link(request, response, after=page.next_after)
-    return list(page.cards)
+    if listed.page.next_after is not None:
+        _next_link(request, response, after=listed.page.next_after)
+    return list(listed.page.cards)
 
 
 @router.get("/due", response_model=list[ListCard])
@@ -94,44 +66,29 @@ def due(
     session: SessionDep,
     user: CurrentUser,
     machine: MachineDep,
+    who: Annotated[WhoFilters, Depends()],
     days: Annotated[int, Query(ge=0, le=366, description="Due within this many days")] = 14,
-    mine: bool = False,
-    coordinator: IdParam = None,
-    team: TeamParam = None,
-    dv: bool = False,
     after_on: AfterOnParam = None,
     after: IdParam = None,
     limit: Limit = API_PAGE,
 ) -> list[ListCard]:
     """Open cases 期限超過 or whose monitoring falls due within `days`: those marked overdue
     without a date first, then the soonest date; the next page's URL is in the `Link` header."""
-    lifecycle, today = machine.lifecycle, today_tokyo()
-    filters = CaseFilters(coordinator_id=user.id if mine else coordinator, team=team or None, dv=dv)
-    clauses = caselists.due_selection(
-        caselists.filter_clauses(
-            session,
-            access.list_scope(viewer_of(user)),
-            filters,
-            today=today,
-            monitoring_stages=lifecycle.monitoring_stages,
-            exclude_stages=tuple(lifecycle.final_stages),
-        ),
-        today=today,
-        due_by=today + dt.timedelta(days=days),
-        monitoring_stages=lifecycle.monitoring_stages,
-    )
-    page = caselists.due_page(
+    cursor = (after_on, after) if after is not None else None
+    listed = lists.due_list(
         session,
-        clauses,
-        today=today,
-        monitoring_stages=lifecycle.monitoring_stages,
-        after=(after_on, after) if after is not None else None,
+        user,
+        machine.lifecycle,
+        who.of(user),
+        today=today_tokyo(),
+        days=days,
+        after=cursor,
         limit=limit,
     )
-    if page.next_after is not None:
-        day, last = page.next_after
+    if listed.page.next_after is not None:
+        day, last = listed.page.next_after
         _next_link(request, response, after=last, after_on=day.isoformat() if day else None)
-    return list(page.cards)
+    return list(listed.page.cards)
 
 
 @router.post("/cases", status_code=201, response_model=Fired, dependencies=[HeaderCsrf])

@@ -8,13 +8,12 @@ rule the case page judges by, so no list or search result names a case its viewe
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -25,14 +24,14 @@ from models.caselists import BadQuery, CaseFilters, ListCard
 from states import Role
 from yorisoi.jpdates import today_tokyo
 from yorisoi.service import access
+from yorisoi.web import lists
 from yorisoi.web.deps import CurrentUser, MachineDep, SessionDep, viewer_of
+from yorisoi.web.lists import CaseListFilters, WhoFilters
 from yorisoi.web.params import (
     AfterOnParam,
-    FiscalYearParam,
     IdParam,
     StageParam,
     TeamParam,
-    fiscal_year_param,
 )
 from yorisoi.web.templating import render
 
@@ -178,41 +177,22 @@ def due(
     session: SessionDep,
     user: CurrentUser,
     machine: MachineDep,
+    who: Annotated[WhoFilters, Depends()],
     days: Annotated[int, Query(ge=0, le=366)] = DUE_DAYS,
-    mine: bool = False,
-    coordinator: IdParam = None,
-    team: TeamParam = None,
-    dv: bool = False,
     after_on: AfterOnParam = None,
     after: IdParam = None,
 ) -> Response:
     lifecycle = machine.lifecycle
     today = today_tokyo()
-    due_by = today + dt.timedelta(days=days)
-    filters = CaseFilters(coordinator_id=user.id if mine else coordinator, team=team or None, dv=dv)
-    clauses = caselists.due_selection(
-        caselists.filter_clauses(
-            session,
-            access.list_scope(viewer_of(user)),
-            filters,
-            today=today,
-            monitoring_stages=lifecycle.monitoring_stages,
-            exclude_stages=tuple(lifecycle.final_stages),
-        ),
-        today=today,
-        due_by=due_by,
-        monitoring_stages=lifecycle.monitoring_stages,
-    )
     cursor = (after_on, after) if after is not None else None
-    page = caselists.due_page(
-        session,
-        clauses,
-        today=today,
-        monitoring_stages=lifecycle.monitoring_stages,
-        after=cursor,
-        limit=LIST_PAGE,
+    listed = lists.due_list(
+        session, user, lifecycle, who.of(user), today=today, days=days, after=cursor, limit=LIST_PAGE
     )
-    counted = caselists.count_where(session, clauses, monitoring_overdue(today, lifecycle.monitoring_stages))
+    page = listed.page
+    counted = caselists.count_where(
+        session, listed.chosen, monitoring_overdue(today, lifecycle.monitoring_stages)
+    )
+    mine, coordinator, team, dv = who.mine, who.coordinator, who.team, who.dv
     params = {
         "days": days,
         "mine": mine,
@@ -243,37 +223,16 @@ def case_list(
     session: SessionDep,
     user: CurrentUser,
     machine: MachineDep,
-    stage: StageParam = None,
-    fiscal_year: FiscalYearParam = None,
-    overdue: bool = False,
-    mine: bool = False,
-    coordinator: IdParam = None,
-    team: TeamParam = None,
-    dv: bool = False,
+    chosen: Annotated[CaseListFilters, Depends()],
     after: IdParam = None,
 ) -> Response:
     lifecycle = machine.lifecycle
     today = today_tokyo()
-    filters = CaseFilters(
-        stage=stage or None,
-        coordinator_id=user.id if mine else coordinator,
-        team=team or None,
-        overdue=overdue,
-        dv=dv,
-        fiscal_year=fiscal_year_param(fiscal_year),
-    )
-    scope = access.list_scope(viewer_of(user))
-    clauses = caselists.filter_clauses(
-        session, scope, filters, today=today, monitoring_stages=lifecycle.monitoring_stages
-    )
-    page = caselists.page(
-        session,
-        clauses,
-        today=today,
-        monitoring_stages=lifecycle.monitoring_stages,
-        after=after,
-        limit=LIST_PAGE,
-    )
+    filters = chosen.of(user)
+    listed = lists.case_list(session, user, lifecycle, filters, today=today, after=after, limit=LIST_PAGE)
+    page = listed.page
+    stage, fiscal_year, overdue = chosen.stage, chosen.fiscal_year, chosen.overdue
+    mine, coordinator, team, dv = chosen.mine, chosen.coordinator, chosen.team, chosen.dv
     shown = {
         "stage": stage or "",
         "fiscal_year": fiscal_year or "",
@@ -289,11 +248,11 @@ def case_list(
         "today": today,
         "counted": caselists.list_count(
             session,
-            scope,
+            listed.scope,
             filters,
             today=today,
             monitoring_stages=lifecycle.monitoring_stages,
-            chosen=clauses,
+            chosen=listed.chosen,
         ),
         "cap": caselists.COUNT_CAP,
         "following": link("/cases", {**shown, "after": page.next_after}) if page.next_after else None,
