@@ -24,7 +24,6 @@ from models import (
     MeetingAttendee,
     Person,
     Plan,
-    RecordView,
     Staff,
 )
 from models.closure import ClosureStatus
@@ -216,36 +215,3 @@ def staff_by_id(session: Session, staff_id: int) -> Staff | None:
 
 def staff_by_login(session: Session, login: str) -> Staff | None:
     return session.exec(select(Staff).where(Staff.login == login)).first()
-
-
-@dataclass(frozen=True, slots=True)
-class ViewRow:
-    viewed_at: dt.datetime
-    case_number: str
-    staff_login: str
-    staff_name: str
-    what: str
-    channel: str
-    granted: bool
-
-
-def record_views(session: Session, *, case_id: int | None = None, limit: int = 200) -> list[ViewRow]:
-    """The access log, newest first."""
-    query = (
-        sa_select(
-            col(RecordView.viewed_at),
-            col(Case.number),
-            col(Staff.login),
-            col(Staff.name),
-            col(RecordView.what),
-            col(RecordView.channel),
-            col(RecordView.granted),
-        )
-        .join(Case, col(Case.id) == col(RecordView.case_id))
-        .join(Staff, col(Staff.id) == col(RecordView.staff_id))
-        .order_by(col(RecordView.id).desc())
-        .limit(limit)
-    )
-    if case_id is not None:
-        query = query.where(col(RecordView.case_id) == case_id)
-    return [ViewRow(*row) for row in session.execute(query)]

@@ -11,9 +11,9 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
-from models import caseload
+from models import audit_lists
 from models import verification as verification_model
-from models.caseload import ViewRow
+from models.audit_lists import AccessLogFilter, AccessLogRow
 from states import Role
 from yorisoi.casenumbers import normalize_case_number
 from yorisoi.jpdates import today_tokyo
@@ -122,14 +122,14 @@ def export_list(
     )
 
 
-@router.get("/views", response_model=list[ViewRow])
+@router.get("/views", response_model=list[AccessLogRow])
 def record_views(
     session: SessionDep,
     user: CurrentUser,
     case: Annotated[str | None, Query(max_length=20, description="One case number")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> list[ViewRow]:
+) -> list[AccessLogRow]:
     """The access log (閲覧記録), newest first."""
     require_role(user, AUDITORS, "閲覧記録の確認", "read the access log")
     case_id = journal.find_case_id(session, normalize_case_number(case)) if case else None
-    return caseload.record_views(session, case_id=case_id, limit=limit)
+    return audit_lists.access_log(session, AccessLogFilter(case_id=case_id), limit=limit)
