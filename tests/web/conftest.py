@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -21,6 +22,7 @@ from models import Staff
 from states import LifecycleMachine, default_machine
 from tests.conftest import sqlite_engine
 from tests.factories import World, build_world
+from tests.web.browser import CHROMIUM, CHROMIUM_ARGS
 from yorisoi.service import accounts, directory
 from yorisoi.settings import get_settings
 from yorisoi.web.app import create_app
@@ -136,3 +138,14 @@ def web_on_fixture(engine: Engine) -> Iterator[Web]:
     yield web
     for client in web.clients:
         client.close()
+
+
+@pytest.fixture(name="browser")
+def browser_fixture() -> Iterator[Any]:
+    """Debian's Chromium through Playwright, for one test (the browser tests skip without it)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()

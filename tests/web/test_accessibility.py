@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,21 +24,11 @@ import pytest
 from models import Staff
 from tests import factories as f
 from tests.web.axe import assert_accessible, describe, new_context, serious, violations
-from tests.web.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, chromium_missing, serving
+from tests.web.browser import ARTIFACTS, chromium_missing, serving
 from tests.web.conftest import PASSWORD, Web
 
 _MISSING = chromium_missing()
 pytestmark = pytest.mark.skipif(_MISSING is not None, reason=_MISSING or "")
-
-
-@pytest.fixture(name="browser")
-def browser_fixture() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 @dataclass

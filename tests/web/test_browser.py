@@ -6,29 +6,18 @@ session at once. Screenshots of the board and the case page are saved in tests/w
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from models import Staff
-from tests.web.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, chromium_missing, serving
+from tests.web.browser import ARTIFACTS, chromium_missing, serving
 from tests.web.conftest import PASSWORD, Web
 from yorisoi.service import accounts
 from yorisoi.web.sessions import COOKIE
 
 _MISSING = chromium_missing()
 pytestmark = pytest.mark.skipif(_MISSING is not None, reason=_MISSING or "")
-
-
-@pytest.fixture(name="browser")
-def browser_fixture() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 def sign_in(browser: Any, base: str, staff: Staff) -> Any:

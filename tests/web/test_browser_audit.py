@@ -5,27 +5,16 @@ screenshot of the page is saved in tests/web/artifacts/."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests import factories
-from tests.web.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, chromium_missing, serving
+from tests.web.browser import ARTIFACTS, chromium_missing, serving
 from tests.web.conftest import PASSWORD, Web
 
 _MISSING = chromium_missing()
 pytestmark = pytest.mark.skipif(_MISSING is not None, reason=_MISSING or "")
-
-
-@pytest.fixture(name="browser")
-def browser_fixture() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 def test_auditor_verifies_from_the_page_and_filters_by_a_full_width_case_number(

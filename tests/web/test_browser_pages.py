@@ -12,12 +12,11 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.web.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, chromium_missing, serving
+from tests.web.browser import ARTIFACTS, chromium_missing, serving
 from tests.web.conftest import DV_ADDRESS, PASSWORD, Web
 from tests.web.helpers import intake, ok, to_planning
 
@@ -33,16 +32,6 @@ def japanese_font_missing() -> str | None:
         return "fc-list not found: cannot tell whether a Japanese font is installed"
     found = subprocess.run([fc_list, ":lang=ja"], capture_output=True, text=True, check=False).stdout
     return None if found.strip() else "no Japanese font (apt-get install fonts-noto-cjk): PDF test skipped"
-
-
-@pytest.fixture(name="browser")
-def browser_fixture() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 def sign_in(browser: Any, base: str, login: str, width: int = 1280) -> Any:

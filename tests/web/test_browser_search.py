@@ -4,12 +4,11 @@ column with 「さらに表示」. Screenshots in tests/web/artifacts/."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.web.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, chromium_missing, serving
+from tests.web.browser import ARTIFACTS, chromium_missing, serving
 from tests.web.conftest import Web
 from tests.web.test_browser import sign_in
 from tests.web.test_lists_search import open_case
@@ -17,16 +16,6 @@ from yorisoi.web.pages import board as board_page
 
 _MISSING = chromium_missing()
 pytestmark = pytest.mark.skipif(_MISSING is not None, reason=_MISSING or "")
-
-
-@pytest.fixture(name="browser")
-def browser_fixture() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 def test_search_from_the_header_and_page_the_board(
