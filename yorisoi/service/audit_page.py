@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 import pendulum
@@ -201,35 +202,13 @@ def list_page(
         return memo(question, lambda: list_page(session, machine, where, name, after, size))
     s, e, case_id = where.start, where.end, where.case_id
     if name in ("approvals", "plan_findings"):
-        violations = name == "plan_findings"
-
-        def approvals(limit: int) -> list[Any]:
-            rows = oversight.plan_approvals(
-                session, s, e, case_id=case_id, violations=violations, after=after, limit=limit
-            )
-            return [(r, plan_findings(r)) for r in rows] if violations else rows
-
-        key: Callable[[Any], tuple[Any, ...]] = (
-            (lambda pair: (pair[0].approved_on, pair[0].plan_id))
-            if violations
-            else (lambda r: (r.approved_on, r.plan_id))
-        )
-        return fetch_page(approvals, size, key)
+        key = attrgetter("approved_on", "plan_id")
+        return _decisions(session, where, after, size, oversight.plan_approvals, plan_findings, key, name)
     if name in ("closures", "closure_findings"):
-        violations = name == "closure_findings"
-
-        def closures(limit: int) -> list[Any]:
-            rows = oversight.closure_decisions(
-                session, s, e, case_id=case_id, violations=violations, after=after, limit=limit
-            )
-            return [(r, closure_findings(r)) for r in rows] if violations else rows
-
-        key = (
-            (lambda pair: (pair[0].decided_on, pair[0].closure_id))
-            if violations
-            else (lambda r: (r.decided_on, r.closure_id))
+        key = attrgetter("decided_on", "closure_id")
+        return _decisions(
+            session, where, after, size, oversight.closure_decisions, closure_findings, key, name
         )
-        return fetch_page(closures, size, key)
     if name == "withdrawn":
         return fetch_page(
             lambda n: oversight.consents_withdrawn(session, s, e, case_id=case_id, after=after, limit=n),
@@ -256,6 +235,35 @@ def list_page(
             lambda r: (r.viewed_at, r.id),
         )
     raise ValueError(f"no audit list {name!r}")
+
+
+def _decisions(
+    session: Session,
+    where: AuditFilter,
+    after: tuple[Any, ...] | None,
+    size: int,
+    read: Callable[..., list[Any]],
+    judge: Callable[[Any], list[Finding]],
+    key: Callable[[Any], tuple[Any, ...]],
+    name: str,
+) -> Page[Any]:
+    """A page of the period's plan approvals or closures; for a findings list (`FINDINGS`) only
+    those with findings, each paired with them."""
+    findings = name in FINDINGS
+
+    def rows(limit: int) -> list[Any]:
+        found = read(
+            session,
+            where.start,
+            where.end,
+            case_id=where.case_id,
+            violations=findings,
+            after=after,
+            limit=limit,
+        )
+        return [(row, judge(row)) for row in found] if findings else found
+
+    return fetch_page(rows, size, (lambda pair: key(pair[0])) if findings else key)
 
 
 def audit_page(
